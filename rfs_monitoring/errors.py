@@ -1,0 +1,302 @@
+"""Error values and exceptions of rfs_monitoring.
+
+Exceptions raised by this package all derive from one root::
+
+    RfsMonitoringError
+    ├── UnwrapError            unwrap() on a Failure, unwrap_error() on a Success
+    ├── ResultAdapterError     a value that is no Result of any known library (also TypeError)
+    ├── ConfigurationError     a bad argument or setting (also ValueError)
+    ├── MissingExtraError      an optional dependency is not installed (also ImportError)
+    └── ResultTimeoutError     a MonoResult timed out (also TimeoutError); travels as a Failure value
+
+``ErrorCode`` and ``APIError`` are *values* carried inside ``Failure``; each code maps
+to an HTTP status used by the FastAPI glue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+__all__ = [
+    "APIError",
+    "ConfigurationError",
+    "ErrorCode",
+    "MissingExtraError",
+    "ResultAdapterError",
+    "ResultTimeoutError",
+    "RfsMonitoringError",
+    "UnwrapError",
+]
+
+
+class RfsMonitoringError(Exception):
+    """Root of every exception raised by rfs_monitoring."""
+
+
+class UnwrapError(RfsMonitoringError):
+    """``unwrap()`` was called on a Failure, or ``unwrap_error()`` on a Success.
+
+    Attributes:
+        result: the Result that was unwrapped the wrong way.
+    """
+
+    def __init__(self, result: object, message: str) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ResultAdapterError(RfsMonitoringError, TypeError):
+    """A value given where a Result was expected is no Result of any known library.
+
+    Attributes:
+        value: the offending value.
+    """
+
+    def __init__(self, value: object, message: str) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+class ConfigurationError(RfsMonitoringError, ValueError):
+    """A bad argument or setting; the message names the value and what is accepted."""
+
+
+class MissingExtraError(RfsMonitoringError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        msg = (
+            f"{feature} needs the optional dependency {module!r}; "
+            f"install it with: pip install 'rfs-monitoring[{extra}]'"
+        )
+        super().__init__(msg, name=module)
+        self.feature = feature
+        self.extra = extra
+
+
+class ResultTimeoutError(RfsMonitoringError, TimeoutError):
+    """A MonoResult did not finish within its timeout.
+
+    Carried as ``Failure(ResultTimeoutError(...))``; ``str()`` says "timed out".
+
+    Attributes:
+        seconds: the timeout that expired.
+        operation: the operation name, when known.
+    """
+
+    def __init__(self, seconds: float, operation: str | None = None) -> None:
+        what = f"operation {operation!r}" if operation else "operation"
+        super().__init__(f"{what} timed out after {seconds:g} seconds")
+        self.seconds = seconds
+        self.operation = operation
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResultTimeoutError):
+            return NotImplemented
+        return (self.seconds, self.operation) == (other.seconds, other.operation)
+
+    def __hash__(self) -> int:
+        return hash((ResultTimeoutError, self.seconds, self.operation))
+
+    def __repr__(self) -> str:
+        return f"ResultTimeoutError(seconds={self.seconds!r}, operation={self.operation!r})"
+
+
+class ErrorCode(str, enum.Enum):
+    """Error codes of APIError, each tied to one HTTP status (``.http_status``)."""
+
+    BAD_REQUEST = "BAD_REQUEST"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    TIMEOUT = "TIMEOUT"
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status an APIError with this code is served with."""
+        return _HTTP_STATUS[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.TIMEOUT: 504,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class APIError:
+    """An error meant for API clients: a code, a human message and details.
+
+    A frozen dataclass: FastAPI and pydantic use it as a model and as an OpenAPI schema
+    without this package importing pydantic (``import rfs_monitoring`` needs only the core
+    dependencies).
+
+    Args:
+        code: an ErrorCode (or its string value).
+        message: a message safe to show to clients.
+        details: JSON-serialisable context (resource, id, field, ...).
+    """
+
+    code: ErrorCode
+    message: str
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    GENERIC_INTERNAL_MESSAGE: ClassVar[str] = "Internal server error"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, ErrorCode):
+            try:
+                object.__setattr__(self, "code", ErrorCode(self.code))
+            except ValueError:
+                accepted = ", ".join(c.value for c in ErrorCode)
+                msg = f"APIError code {self.code!r} is not an ErrorCode; accepted: {accepted}"
+                raise ConfigurationError(msg) from None
+        if not isinstance(self.message, str):
+            msg = f"APIError message must be a str, got {type(self.message).__name__}: {self.message!r}"
+            raise ConfigurationError(msg)
+        if not isinstance(self.details, Mapping):
+            msg = f"APIError details must be a mapping, got {type(self.details).__name__}: {self.details!r}"
+            raise ConfigurationError(msg)
+        if not isinstance(self.details, dict):
+            object.__setattr__(self, "details", dict(self.details))
+
+    def __hash__(self) -> int:
+        return hash((APIError, self.code, self.message))
+
+    def __str__(self) -> str:
+        return f"{self.code.value}: {self.message}"
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status this error is served with."""
+        return self.code.http_status
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body served for this error."""
+        return {"code": self.code.value, "message": self.message, "details": dict(self.details)}
+
+    @classmethod
+    def not_found(cls, resource: str, resource_id: object) -> APIError:
+        """``resource`` with id ``resource_id`` does not exist (404)."""
+        return cls(
+            ErrorCode.NOT_FOUND,
+            f"{resource} {resource_id} not found",
+            {"resource": resource, "id": str(resource_id)},
+        )
+
+    @classmethod
+    def validation_error(
+        cls, message: str, *, field: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> APIError:
+        """The request or a value failed validation (422)."""
+        extra = dict(details or {})
+        if field is not None:
+            extra["field"] = field
+        return cls(ErrorCode.VALIDATION_ERROR, message, extra)
+
+    @classmethod
+    def bad_request(cls, message: str, details: Mapping[str, Any] | None = None) -> APIError:
+        """The request is malformed (400)."""
+        return cls(ErrorCode.BAD_REQUEST, message, dict(details or {}))
+
+    @classmethod
+    def unauthorized(cls, message: str = "Authentication required") -> APIError:
+        """Credentials are missing or wrong (401)."""
+        return cls(ErrorCode.UNAUTHORIZED, message)
+
+    @classmethod
+    def forbidden(cls, message: str = "Permission denied") -> APIError:
+        """Authenticated, but not allowed (403)."""
+        return cls(ErrorCode.FORBIDDEN, message)
+
+    @classmethod
+    def conflict(cls, message: str, details: Mapping[str, Any] | None = None) -> APIError:
+        """The request conflicts with the current state (409)."""
+        return cls(ErrorCode.CONFLICT, message, dict(details or {}))
+
+    @classmethod
+    def rate_limited(cls, message: str = "Too many requests") -> APIError:
+        """The client sent too many requests (429)."""
+        return cls(ErrorCode.RATE_LIMITED, message)
+
+    @classmethod
+    def service_unavailable(cls, message: str = "Service unavailable") -> APIError:
+        """A dependency is down (503)."""
+        return cls(ErrorCode.SERVICE_UNAVAILABLE, message)
+
+    @classmethod
+    def internal(
+        cls, message: str = GENERIC_INTERNAL_MESSAGE, details: Mapping[str, Any] | None = None
+    ) -> APIError:
+        """An unexpected server-side failure (500)."""
+        return cls(ErrorCode.INTERNAL_ERROR, message, dict(details or {}))
+
+    @classmethod
+    def timeout(cls, message: str = "Operation timed out", seconds: float | None = None) -> APIError:
+        """The operation timed out (504)."""
+        details: dict[str, Any] = {} if seconds is None else {"timeout_seconds": seconds}
+        return cls(ErrorCode.TIMEOUT, message, details)
+
+    @classmethod
+    def from_service_error(cls, error: object) -> APIError:
+        """Turn any error value into the APIError a client should see.
+
+        - an APIError is returned unchanged;
+        - a ``ResultTimeoutError`` / ``TimeoutError`` becomes TIMEOUT (504);
+        - ``PermissionError`` FORBIDDEN, ``ConnectionError`` SERVICE_UNAVAILABLE,
+          ``ValueError`` VALIDATION_ERROR (its message is meant for the caller);
+        - an object with a ``code`` naming an ErrorCode keeps that code and its message;
+        - a string becomes INTERNAL_ERROR with that string as message;
+        - any other exception or value becomes INTERNAL_ERROR with a generic message: the
+          internal text is never shown to clients (its type goes into ``details``).
+        """
+        if isinstance(error, APIError):
+            return error
+        if isinstance(error, ResultTimeoutError):
+            return cls.timeout(str(error), error.seconds)
+        if isinstance(error, TimeoutError):
+            return cls.timeout()
+        code = _code_of(error)
+        if code is not None:
+            message = getattr(error, "message", None)
+            return cls(code, message if isinstance(message, str) else str(error))
+        if isinstance(error, PermissionError):
+            return cls.forbidden()
+        if isinstance(error, ConnectionError):
+            return cls.service_unavailable()
+        if isinstance(error, ValueError):
+            return cls.validation_error(str(error))
+        if isinstance(error, str):
+            return cls.internal(error)
+        return cls.internal(details={"error_type": type(error).__name__})
+
+
+def _code_of(error: object) -> ErrorCode | None:
+    raw = getattr(error, "code", None)
+    if isinstance(raw, ErrorCode):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return ErrorCode(raw.upper())
+        except ValueError:
+            return None
+    return None

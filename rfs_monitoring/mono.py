@@ -1,0 +1,335 @@
+"""MonoResult: a lazy asynchronous chain that ends in one Result.
+
+Nothing runs until the chain is awaited (``await mono`` or ``await mono.to_result()``); each
+await runs the whole chain again unless ``.cache()`` is used. An exception raised inside any
+step (the source, a mapper, a binder, a side effect) becomes ``Failure(exception)``; only
+``asyncio.CancelledError`` and other ``BaseException`` s propagate, so cancellation works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import time
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, Generic, Protocol, TypeVar
+
+from rfs_monitoring.errors import ConfigurationError, ResultAdapterError, ResultTimeoutError
+from rfs_monitoring.result import Failure, Result, Success, to_result
+
+__all__ = ["ChainObserver", "MonoResult", "set_chain_observer"]
+
+T_co = TypeVar("T_co", covariant=True)
+E_co = TypeVar("E_co", covariant=True)
+T = TypeVar("T")
+E = TypeVar("E")
+U = TypeVar("U")
+F = TypeVar("F")
+
+
+class ChainRun:
+    """State of one execution of a chain: when it started and when the last step was logged."""
+
+    __slots__ = ("last_mark", "started")
+
+    def __init__(self) -> None:
+        self.started = self.last_mark = time.perf_counter()
+
+    def lap_ms(self) -> float:
+        """Milliseconds since the previous lap (or the start), and start a new lap."""
+        now = time.perf_counter()
+        elapsed = (now - self.last_mark) * 1000.0
+        self.last_mark = now
+        return elapsed
+
+
+class ChainObserver(Protocol):
+    """Receives ``log_step`` / ``log_error`` events; installed by the logging module."""
+
+    def __call__(
+        self, kind: str, name: str, result: Result[Any, Any], elapsed_ms: float
+    ) -> None: ...
+
+
+def _no_observer(kind: str, name: str, result: Result[Any, Any], elapsed_ms: float) -> None:
+    return None
+
+
+_observer: list[ChainObserver] = [_no_observer]
+
+
+def set_chain_observer(observer: ChainObserver | None) -> None:
+    """Install the callable that ``log_step``/``log_error`` report to (None: nothing)."""
+    _observer[0] = observer if observer is not None else _no_observer
+
+
+Runner = Callable[[ChainRun], Awaitable[Result[Any, Any]]]
+
+
+async def _settle(value: object) -> Result[Any, Any]:
+    """Await what a step produced until it is a Result; adapt foreign Results."""
+    if isinstance(value, MonoResult):
+        return await value.to_result()
+    if inspect.isawaitable(value):
+        value = await value
+        if isinstance(value, MonoResult):
+            return await value.to_result()
+    try:
+        return to_result(value)
+    except ResultAdapterError as exc:
+        return Failure(exc)
+
+
+def _check_callable(fn: object, method: str) -> None:
+    if not callable(fn):
+        msg = f"MonoResult.{method}() expects a callable, got {type(fn).__name__}: {fn!r}"
+        raise TypeError(msg)
+
+
+class MonoResult(Generic[T_co, E_co]):
+    """A lazy async computation of one ``Result[T, E]``.
+
+    Args:
+        source: a zero-argument callable returning an awaitable of a Result (what
+            ``from_async_result`` takes).
+    """
+
+    __slots__ = ("_runner",)
+
+    _runner: Runner
+
+    def __init__(self, source: Callable[[], Awaitable[Result[T_co, E_co]]]) -> None:
+        _check_callable(source, "__init__")
+
+        async def run(chain: ChainRun) -> Result[Any, Any]:
+            try:
+                return await _settle(source())
+            except Exception as exc:
+                return Failure(exc)
+
+        self._runner = run
+
+    @classmethod
+    def _from_runner(cls, runner: Runner) -> MonoResult[Any, Any]:
+        mono: MonoResult[Any, Any] = object.__new__(cls)
+        mono._runner = runner
+        return mono
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_async_result(
+        cls, fn: Callable[[], Awaitable[Result[T, E]] | Result[T, E]]
+    ) -> MonoResult[T, E]:
+        """A Mono whose source is ``fn()``: called at each await, its awaitable awaited.
+
+        ``fn`` may return an awaitable of a Result, a Result, or a MonoResult; foreign
+        Result types are adapted. An exception becomes ``Failure(exception)``.
+        """
+        return cls(fn)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_result(cls, result: Result[T, E]) -> MonoResult[T, E]:
+        """A Mono that yields ``result`` (foreign Results are adapted now)."""
+        settled = to_result(result)
+
+        async def run(chain: ChainRun) -> Result[Any, Any]:
+            return settled
+
+        return cls._from_runner(run)
+
+    @classmethod
+    def from_value(cls, value: T) -> MonoResult[T, Any]:
+        """A Mono that yields ``Success(value)``."""
+        return cls.from_result(Success(value))
+
+    @classmethod
+    def from_error(cls, error: E) -> MonoResult[Any, E]:
+        """A Mono that yields ``Failure(error)``."""
+        return cls.from_result(Failure(error))
+
+    # ------------------------------------------------------------------ operators
+
+    def _then(self, step: Callable[[Result[Any, Any], ChainRun], Awaitable[Result[Any, Any]]]) -> MonoResult[Any, Any]:
+        upstream = self._runner
+
+        async def run(chain: ChainRun) -> Result[Any, Any]:
+            result = await upstream(chain)
+            try:
+                return await step(result, chain)
+            except Exception as exc:
+                return Failure(exc)
+
+        return self._from_runner(run)
+
+    def map(self, fn: Callable[[T_co], U]) -> MonoResult[U, E_co]:
+        """Apply ``fn`` to the success value."""
+        _check_callable(fn, "map")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            return Success(fn(result.unwrap())) if result.is_success() else result
+
+        return self._then(step)
+
+    def map_error(self, fn: Callable[[E_co], F]) -> MonoResult[T_co, F]:
+        """Apply ``fn`` to the error."""
+        _check_callable(fn, "map_error")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            return Failure(fn(result.unwrap_error())) if result.is_failure() else result
+
+        return self._then(step)
+
+    def bind_result(self, fn: Callable[[T_co], Result[U, F]]) -> MonoResult[U, E_co | F]:
+        """Chain a synchronous Result-returning ``fn`` on the success value."""
+        _check_callable(fn, "bind_result")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            return await _settle(fn(result.unwrap())) if result.is_success() else result
+
+        return self._then(step)
+
+    def bind_async_result(
+        self, fn: Callable[[T_co], Awaitable[Result[U, F]]]
+    ) -> MonoResult[U, E_co | F]:
+        """Chain an async Result-returning ``fn`` (or one returning a MonoResult)."""
+        _check_callable(fn, "bind_async_result")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            return await _settle(fn(result.unwrap())) if result.is_success() else result
+
+        return self._then(step)
+
+    def on_error_return_result(
+        self, fn: Callable[[E_co], Result[U, F]]
+    ) -> MonoResult[T_co | U, F]:
+        """Recover from a Failure with the Result ``fn(error)``."""
+        _check_callable(fn, "on_error_return_result")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            return await _settle(fn(result.unwrap_error())) if result.is_failure() else result
+
+        return self._then(step)
+
+    def on_error_return_value(self, value: U) -> MonoResult[T_co | U, Any]:
+        """Recover from a Failure with ``Success(value)``."""
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            return Success(value) if result.is_failure() else result
+
+        return self._then(step)
+
+    def do_on_success(self, action: Callable[[T_co], object]) -> MonoResult[T_co, E_co]:
+        """Run ``action(value)`` (sync or async) on success; the Result is kept."""
+        _check_callable(action, "do_on_success")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            if result.is_success():
+                outcome = action(result.unwrap())
+                if inspect.isawaitable(outcome):
+                    await outcome
+            return result
+
+        return self._then(step)
+
+    def do_on_error(self, action: Callable[[E_co], object]) -> MonoResult[T_co, E_co]:
+        """Run ``action(error)`` (sync or async) on failure; the Result is kept."""
+        _check_callable(action, "do_on_error")
+
+        async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
+            if result.is_failure():
+                outcome = action(result.unwrap_error())
+                if inspect.isawaitable(outcome):
+                    await outcome
+            return result
+
+        return self._then(step)
+
+    def log_step(self, name: str) -> MonoResult[T_co, E_co]:
+        """Log the outcome at this point of the chain and the time since the previous step."""
+        return self._observe("step", name)
+
+    def log_error(self, name: str) -> MonoResult[T_co, E_co]:
+        """Log an entry only when the chain is a Failure at this point."""
+        return self._observe("error", name)
+
+    def _observe(self, kind: str, name: str) -> MonoResult[T_co, E_co]:
+        if not isinstance(name, str) or not name:
+            msg = f"MonoResult.log_{kind}() expects a non-empty step name, got {name!r}"
+            raise ConfigurationError(msg)
+        upstream = self._runner
+
+        async def run(chain: ChainRun) -> Result[Any, Any]:
+            result = await upstream(chain)
+            elapsed = chain.lap_ms()
+            try:
+                _observer[0](kind, name, result, elapsed)
+            except Exception:  # noqa: BLE001 - observability never breaks the chain
+                _observer_failures[0] += 1
+            return result
+
+        return self._from_runner(run)
+
+    def timeout(self, seconds: float) -> MonoResult[T_co, E_co | ResultTimeoutError]:
+        """Give up after ``seconds``: the running work is cancelled and the chain yields
+        ``Failure(ResultTimeoutError(seconds))``.
+
+        Raises:
+            ConfigurationError: ``seconds`` is not a finite number > 0.
+        """
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds <= 0
+        ):
+            msg = f"MonoResult.timeout() expects a finite number of seconds > 0, got {seconds!r}"
+            raise ConfigurationError(msg)
+        upstream = self._runner
+
+        async def run(chain: ChainRun) -> Result[Any, Any]:
+            try:
+                return await asyncio.wait_for(upstream(chain), seconds)
+            except asyncio.TimeoutError:
+                return Failure(ResultTimeoutError(seconds))
+
+        return self._from_runner(run)
+
+    def cache(self) -> MonoResult[T_co, E_co]:
+        """Run the chain once; later awaits (also concurrent ones) get the same Result."""
+        upstream = self._runner
+        cell: list[Result[Any, Any]] = []
+        lock: list[asyncio.Lock] = []
+
+        async def run(chain: ChainRun) -> Result[Any, Any]:
+            if cell:
+                return cell[0]
+            if not lock:
+                lock.append(asyncio.Lock())
+            async with lock[0]:
+                if not cell:
+                    cell.append(await upstream(chain))
+            return cell[0]
+
+        return self._from_runner(run)
+
+    # ------------------------------------------------------------------ running
+
+    async def to_result(self) -> Result[T_co, E_co]:
+        """Run the chain and return its Result."""
+        return await self._runner(ChainRun())
+
+    def __await__(self) -> Generator[Any, None, Result[T_co, E_co]]:
+        return self.to_result().__await__()
+
+    def __repr__(self) -> str:
+        return "MonoResult(<lazy>)"
+
+
+_observer_failures = [0]
+
+
+def observer_failures() -> int:
+    """How many times the chain observer raised (the chain's Result was kept each time)."""
+    return _observer_failures[0]
