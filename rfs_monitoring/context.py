@@ -14,6 +14,7 @@ import contextvars
 import re
 import uuid
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from rfs_monitoring.errors import ConfigurationError
@@ -26,7 +27,12 @@ __all__ = [
     "get_log_context",
     "get_request_id",
     "is_valid_correlation_id",
+    "log_context",
     "new_correlation_id",
+    "peek_correlation_id",
+    "reset_correlation_id",
+    "reset_log_context",
+    "reset_request_id",
     "set_correlation_id",
     "set_request_id",
 ]
@@ -41,7 +47,7 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "rfs_request_id", default=None
 )
 _log_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
-    "rfs_log_context", default={}
+    "rfs_log_context", default=MappingProxyType({})
 )
 
 
@@ -84,6 +90,11 @@ def set_correlation_id(value: str | None) -> contextvars.Token[str | None]:
     return _correlation_id.set(None if value is None else _checked(value))
 
 
+def reset_correlation_id(token: contextvars.Token[str | None]) -> None:
+    """Undo a ``set_correlation_id`` with the token it returned."""
+    _correlation_id.reset(token)
+
+
 def get_request_id() -> str | None:
     """The current request id, when a request is being served."""
     return _request_id.get()
@@ -92,6 +103,11 @@ def get_request_id() -> str | None:
 def set_request_id(value: str | None) -> contextvars.Token[str | None]:
     """Bind ``value`` as the request id; returns the token to reset it."""
     return _request_id.set(value)
+
+
+def reset_request_id(token: contextvars.Token[str | None]) -> None:
+    """Undo a ``set_request_id`` with the token it returned."""
+    _request_id.reset(token)
 
 
 @contextlib.contextmanager
@@ -110,7 +126,7 @@ def correlation_context(correlation_id: str | None = None) -> Iterator[str]:
 
 
 def get_log_context() -> Mapping[str, Any]:
-    """The fields bound with ``bind_log_context`` in the current context."""
+    """The fields bound with ``bind_log_context`` in the current context (read-only)."""
     return _log_context.get()
 
 
@@ -121,7 +137,7 @@ def bind_log_context(**fields: Any) -> contextvars.Token[Mapping[str, Any]]:
     """
     merged = dict(_log_context.get())
     merged.update(fields)
-    return _log_context.set(merged)
+    return _log_context.set(MappingProxyType(merged))
 
 
 def reset_log_context(token: contextvars.Token[Mapping[str, Any]]) -> None:

@@ -7,7 +7,7 @@ Exceptions raised by this package all derive from one root::
     ├── ResultAdapterError     a value that is no Result of any known library (also TypeError)
     ├── ConfigurationError     a bad argument or setting (also ValueError)
     ├── MissingExtraError      an optional dependency is not installed (also ImportError)
-    └── ResultTimeoutError     a MonoResult timed out (also TimeoutError); travels as a Failure value
+    └── ResultTimeoutError     a MonoResult timed out (also TimeoutError); a Failure value
 
 ``ErrorCode`` and ``APIError`` are *values* carried inside ``Failure``; each code maps
 to an HTTP status used by the FastAPI glue.
@@ -15,6 +15,7 @@ to an HTTP status used by the FastAPI glue.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 from collections.abc import Mapping
@@ -80,7 +81,8 @@ class MissingExtraError(RfsMonitoringError, ImportError):
 class ResultTimeoutError(RfsMonitoringError, TimeoutError):
     """A MonoResult did not finish within its timeout.
 
-    Carried as ``Failure(ResultTimeoutError(...))``; ``str()`` says "timed out".
+    Carried as ``Failure(ResultTimeoutError(...))``; ``str()`` says "timed out" and
+    "timeout" (what the plan's ``assert_mono_result_timeout`` looks for).
 
     Attributes:
         seconds: the timeout that expired.
@@ -89,7 +91,7 @@ class ResultTimeoutError(RfsMonitoringError, TimeoutError):
 
     def __init__(self, seconds: float, operation: str | None = None) -> None:
         what = f"operation {operation!r}" if operation else "operation"
-        super().__init__(f"{what} timed out after {seconds:g} seconds")
+        super().__init__(f"{what} timed out after {seconds:g} seconds (timeout exceeded)")
         self.seconds = seconds
         self.operation = operation
 
@@ -163,21 +165,26 @@ class APIError:
     GENERIC_INTERNAL_MESSAGE: ClassVar[str] = "Internal server error"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.code, ErrorCode):
+        code: object = self.code
+        if not isinstance(code, ErrorCode):
             try:
-                object.__setattr__(self, "code", ErrorCode(self.code))
+                object.__setattr__(self, "code", ErrorCode(code))
             except ValueError:
                 accepted = ", ".join(c.value for c in ErrorCode)
-                msg = f"APIError code {self.code!r} is not an ErrorCode; accepted: {accepted}"
+                msg = f"APIError code {code!r} is not an ErrorCode; accepted: {accepted}"
                 raise ConfigurationError(msg) from None
-        if not isinstance(self.message, str):
-            msg = f"APIError message must be a str, got {type(self.message).__name__}: {self.message!r}"
+        message: object = self.message
+        if not isinstance(message, str):
+            kind = type(message).__name__
+            msg = f"APIError message must be a str, got {kind}: {message!r}"
             raise ConfigurationError(msg)
-        if not isinstance(self.details, Mapping):
-            msg = f"APIError details must be a mapping, got {type(self.details).__name__}: {self.details!r}"
+        details: object = self.details
+        if not isinstance(details, Mapping):
+            kind = type(details).__name__
+            msg = f"APIError details must be a mapping, got {kind}: {details!r}"
             raise ConfigurationError(msg)
-        if not isinstance(self.details, dict):
-            object.__setattr__(self, "details", dict(self.details))
+        if not isinstance(details, dict):
+            object.__setattr__(self, "details", dict(details))
 
     def __hash__(self) -> int:
         return hash((APIError, self.code, self.message))
@@ -251,7 +258,9 @@ class APIError:
         return cls(ErrorCode.INTERNAL_ERROR, message, dict(details or {}))
 
     @classmethod
-    def timeout(cls, message: str = "Operation timed out", seconds: float | None = None) -> APIError:
+    def timeout(
+        cls, message: str = "Operation timed out", seconds: float | None = None
+    ) -> APIError:
         """The operation timed out (504)."""
         details: dict[str, Any] = {} if seconds is None else {"timeout_seconds": seconds}
         return cls(ErrorCode.TIMEOUT, message, details)
@@ -262,32 +271,37 @@ class APIError:
 
         - an APIError is returned unchanged;
         - a ``ResultTimeoutError`` / ``TimeoutError`` becomes TIMEOUT (504);
-        - ``PermissionError`` FORBIDDEN, ``ConnectionError`` SERVICE_UNAVAILABLE,
-          ``ValueError`` VALIDATION_ERROR (its message is meant for the caller);
-        - an object with a ``code`` naming an ErrorCode keeps that code and its message;
-        - a string becomes INTERNAL_ERROR with that string as message;
-        - any other exception or value becomes INTERNAL_ERROR with a generic message: the
-          internal text is never shown to clients (its type goes into ``details``).
+        - an object with a ``code`` naming an ErrorCode keeps that code and its
+          ``message`` (else its ``str()``): it was written for clients;
+        - ``PermissionError`` becomes FORBIDDEN, ``ConnectionError`` SERVICE_UNAVAILABLE and
+          ``ValueError`` VALIDATION_ERROR, each with that code's generic message;
+        - a string becomes INTERNAL_ERROR with that string as message (rfs-framework
+          services fail with client-facing strings);
+        - any other exception or value becomes INTERNAL_ERROR with a generic message.
+
+        The text of an exception is never shown to clients (it may hold internals: SQL,
+        paths, secrets); its type goes into ``details["error_type"]``.
         """
         if isinstance(error, APIError):
             return error
         if isinstance(error, ResultTimeoutError):
             return cls.timeout(str(error), error.seconds)
-        if isinstance(error, TimeoutError):
+        if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
             return cls.timeout()
         code = _code_of(error)
         if code is not None:
             message = getattr(error, "message", None)
             return cls(code, message if isinstance(message, str) else str(error))
+        details = {"error_type": type(error).__name__}
         if isinstance(error, PermissionError):
-            return cls.forbidden()
+            return cls(ErrorCode.FORBIDDEN, "Permission denied", details)
         if isinstance(error, ConnectionError):
-            return cls.service_unavailable()
+            return cls(ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable", details)
         if isinstance(error, ValueError):
-            return cls.validation_error(str(error))
+            return cls(ErrorCode.VALIDATION_ERROR, "Invalid value", details)
         if isinstance(error, str):
             return cls.internal(error)
-        return cls.internal(details={"error_type": type(error).__name__})
+        return cls.internal(details=details)
 
 
 def _code_of(error: object) -> ErrorCode | None:

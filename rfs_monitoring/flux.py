@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.mono import _settle
@@ -33,12 +33,13 @@ class FluxResult(Generic[T_co, E_co]):
     @classmethod
     def from_results(cls, results: Iterable[Result[T, E]]) -> FluxResult[T, E]:
         """A batch of the given Results."""
-        return cls(results)  # type: ignore[arg-type,return-value]
+        return cast("FluxResult[T, E]", cls(cast("Any", results)))
 
     @classmethod
     def from_values(cls, values: Iterable[T]) -> FluxResult[T, Any]:
         """A batch of ``Success(v)`` for each value."""
-        return cls(Success(v) for v in values)
+        successes: list[Result[T, Any]] = [Success(v) for v in values]
+        return cast("FluxResult[T, Any]", cls(cast("Any", successes)))
 
     @classmethod
     async def from_async(
@@ -53,7 +54,10 @@ class FluxResult(Generic[T_co, E_co]):
             ConfigurationError: ``concurrency`` is not an int >= 1.
         """
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            msg = f"FluxResult.from_async() expects concurrency to be an int >= 1, got {concurrency!r}"
+            msg = (
+                "FluxResult.from_async() expects concurrency to be an int >= 1, "
+                f"got {concurrency!r}"
+            )
             raise ConfigurationError(msg)
         items = list(awaitables)
         results: list[Result[Any, Any]] = [Failure(None)] * len(items)
@@ -66,7 +70,7 @@ class FluxResult(Generic[T_co, E_co]):
                 next_index += 1
                 try:
                     results[index] = await _settle(items[index])
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - an exception becomes a Failure
                     results[index] = Failure(exc)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
@@ -79,7 +83,7 @@ class FluxResult(Generic[T_co, E_co]):
                 close = getattr(item, "close", None)
                 if close is not None and asyncio.iscoroutine(item):
                     close()
-        return cls(results)
+        return cast("FluxResult[T, E]", cls(results))
 
     @property
     def results(self) -> tuple[Result[T_co, E_co], ...]:

@@ -13,7 +13,7 @@ import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from rfs_monitoring.errors import ConfigurationError, ResultAdapterError, ResultTimeoutError
 from rfs_monitoring.result import Failure, Result, Success, to_result
@@ -59,9 +59,14 @@ def _no_observer(kind: str, name: str, result: Result[Any, Any], elapsed_ms: flo
 _observer: list[ChainObserver] = [_no_observer]
 
 
-def set_chain_observer(observer: ChainObserver | None) -> None:
-    """Install the callable that ``log_step``/``log_error`` report to (None: nothing)."""
+def set_chain_observer(observer: ChainObserver | None) -> ChainObserver | None:
+    """Install the callable that ``log_step``/``log_error`` report to (None: nothing).
+
+    Returns the observer it replaces (None when there was none), so it can be restored.
+    """
+    previous = _observer[0]
     _observer[0] = observer if observer is not None else _no_observer
+    return None if previous is _no_observer else previous
 
 
 Runner = Callable[[ChainRun], Awaitable[Result[Any, Any]]]
@@ -105,7 +110,7 @@ class MonoResult(Generic[T_co, E_co]):
         async def run(chain: ChainRun) -> Result[Any, Any]:
             try:
                 return await _settle(source())
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - an exception becomes a Failure
                 return Failure(exc)
 
         self._runner = run
@@ -127,7 +132,7 @@ class MonoResult(Generic[T_co, E_co]):
         ``fn`` may return an awaitable of a Result, a Result, or a MonoResult; foreign
         Result types are adapted. An exception becomes ``Failure(exception)``.
         """
-        return cls(fn)  # type: ignore[arg-type]
+        return cast("MonoResult[T, E]", cls(cast("Any", fn)))
 
     @classmethod
     def from_result(cls, result: Result[T, E]) -> MonoResult[T, E]:
@@ -151,14 +156,16 @@ class MonoResult(Generic[T_co, E_co]):
 
     # ------------------------------------------------------------------ operators
 
-    def _then(self, step: Callable[[Result[Any, Any], ChainRun], Awaitable[Result[Any, Any]]]) -> MonoResult[Any, Any]:
+    def _then(
+        self, step: Callable[[Result[Any, Any], ChainRun], Awaitable[Result[Any, Any]]]
+    ) -> MonoResult[Any, Any]:
         upstream = self._runner
 
         async def run(chain: ChainRun) -> Result[Any, Any]:
             result = await upstream(chain)
             try:
                 return await step(result, chain)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - an exception becomes a Failure
                 return Failure(exc)
 
         return self._from_runner(run)
@@ -201,9 +208,7 @@ class MonoResult(Generic[T_co, E_co]):
 
         return self._then(step)
 
-    def on_error_return_result(
-        self, fn: Callable[[E_co], Result[U, F]]
-    ) -> MonoResult[T_co | U, F]:
+    def on_error_return_result(self, fn: Callable[[E_co], Result[U, F]]) -> MonoResult[T_co | U, F]:
         """Recover from a Failure with the Result ``fn(error)``."""
         _check_callable(fn, "on_error_return_result")
 
@@ -300,14 +305,19 @@ class MonoResult(Generic[T_co, E_co]):
         """Run the chain once; later awaits (also concurrent ones) get the same Result."""
         upstream = self._runner
         cell: list[Result[Any, Any]] = []
-        lock: list[asyncio.Lock] = []
+        # One lock per event loop: a Lock is bound to the loop it is first used in, and a
+        # cached Mono may be awaited from several loops (e.g. one per test).
+        locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
         async def run(chain: ChainRun) -> Result[Any, Any]:
             if cell:
                 return cell[0]
-            if not lock:
-                lock.append(asyncio.Lock())
-            async with lock[0]:
+            loop = asyncio.get_running_loop()
+            lock = locks.get(loop)
+            if lock is None:
+                locks.clear()
+                lock = locks[loop] = asyncio.Lock()
+            async with lock:
                 if not cell:
                     cell.append(await upstream(chain))
             return cell[0]

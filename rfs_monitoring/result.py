@@ -29,6 +29,7 @@ __all__ = [
     "is_result_like",
     "register_result_adapter",
     "to_result",
+    "unregister_result_adapter",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -84,7 +85,7 @@ class Result(abc.ABC, Generic[T_co, E_co]):
 
 
 @final
-class Success(Result[T_co, Any]):
+class Success(Result[T_co, Any], Generic[T_co]):
     """A successful Result holding ``value``."""
 
     __slots__ = ("value",)
@@ -152,7 +153,7 @@ class Success(Result[T_co, Any]):
 
 
 @final
-class Failure(Result[Any, E_co]):
+class Failure(Result[Any, E_co], Generic[E_co]):
     """A failed Result holding ``error``."""
 
     __slots__ = ("error",)
@@ -238,11 +239,21 @@ def register_result_adapter(adapter: Adapter) -> Adapter:
     Raises:
         TypeError: ``adapter`` is not callable.
     """
-    if not callable(adapter):
-        msg = f"a result adapter must be callable, got {adapter!r}"
+    candidate: object = adapter
+    if not callable(candidate):
+        msg = f"a result adapter must be callable, got {candidate!r}"
         raise TypeError(msg)
     _adapters.insert(0, adapter)
     return adapter
+
+
+def unregister_result_adapter(adapter: Adapter) -> bool:
+    """Remove an adapter added with ``register_result_adapter``; False if it was not there."""
+    try:
+        _adapters.remove(adapter)
+    except ValueError:
+        return False
+    return True
 
 
 def _module_root(value: object) -> str:

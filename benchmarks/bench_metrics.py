@@ -1,0 +1,499 @@
+"""Metrics collector: record() cost, query cost, quantile accuracy and memory.
+
+Anchors measured in the same process: prometheus_client ``Histogram.labels(op,
+outcome).observe`` and its pre-bound child, the OpenTelemetry SDK ``Histogram.record``,
+``ddsketch.DDSketch.add`` (the sketch the issue suggested), sorting raw samples for
+quantiles, and merging 3,600 per-second ``ddsketch`` sketches.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import itertools
+import math
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+
+from benchmarks._util import median_ms, table
+from rfs_monitoring.metrics import ResultMetricsCollector
+from rfs_monitoring.sketch import LatencySketch
+
+T0 = 1_700_000_000.0 - 1_700_000_000.0 % 86400
+
+
+class _Clock:
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+LABELLED = "prometheus_client Histogram.labels(op, outcome).observe"
+
+
+def _no_resources() -> tuple[float | None, float | None]:
+    return (None, None)
+
+
+def _ratio(ours: float, anchor: float) -> str:
+    return f"{anchor / ours:.2f}x faster" if ours <= anchor else f"{ours / anchor:.2f}x slower"
+
+
+# ---------------------------------------------------------------------------- hot path
+
+
+def _mean_us(fn: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number * 1e6
+
+
+def _hot_path(quick: bool) -> str:
+    number = 20_000 if quick else 50_000
+    rounds = 5 if quick else 11
+    rng = random.Random(1)
+    values = [rng.lognormvariate(3, 1) for _ in range(4096)]
+    index = [0]
+
+    record = ResultMetricsCollector(resources=_no_resources).record
+
+    def ours() -> None:
+        record("user_retrieval", success=True, duration_ms=12.5)
+
+    def ours_failure() -> None:
+        record(
+            "user_retrieval",
+            success=False,
+            duration_ms=12.5,
+            error_code="NOT_FOUND",
+            error_type="APIError",
+            error_message="user 42 not found",
+        )
+
+    # a C-level clock advancing 1 ms a call: a new second (and its fold) every 1,000 calls
+    record_fake = ResultMetricsCollector(
+        itertools.count(T0, 0.001).__next__, resources=_no_resources
+    ).record
+
+    def ours_amortised() -> None:
+        i = index[0] = (index[0] + 1) & 4095
+        record_fake("user_retrieval", success=True, duration_ms=values[i])
+
+    distinct = ResultMetricsCollector(
+        itertools.count(T0, 0.001).__next__, resources=_no_resources
+    ).record
+    messages = [f"user {i} not found for order {i * 7919:x}" for i in range(4096)]
+
+    def ours_distinct_failures() -> None:
+        i = index[0] = (index[0] + 1) & 4095
+        distinct(
+            "user_retrieval",
+            success=False,
+            duration_ms=values[i],
+            error_code="NOT_FOUND",
+            error_type="APIError",
+            error_message=messages[i],
+        )
+
+    def loop_only() -> None:
+        index[0] = (index[0] + 1) & 4095
+
+    lean = LatencySketch()
+    batch = values * 4
+
+    def lean_batch() -> None:
+        lean.add_many(batch)
+
+    # (name, fn, calls per sample, values per call, subtract the loop step, is ours)
+    cases: list[tuple[str, Callable[[], object], int, int, bool, bool]] = [
+        ("record() success", ours, number, 1, False, True),
+        ("record() failure (same message; grouped at fold)", ours_failure, number, 1, False, True),
+        (
+            "record() amortised incl. per-second fold (1,000/s, lognormal)",
+            ours_amortised,
+            number,
+            1,
+            True,
+            True,
+        ),
+        (
+            "record() failure, distinct messages (mask + normalise at fold)",
+            ours_distinct_failures,
+            max(number // 20, 2000),
+            1,
+            True,
+            True,
+        ),
+        ("(loop step)", loop_only, number, 1, False, False),
+    ]
+    try:
+        import prometheus_client as prom
+
+        registry = prom.CollectorRegistry()
+        hist = prom.Histogram("bench_seconds", "bench", ["op", "outcome"], registry=registry)
+        child = hist.labels("user_retrieval", "success")
+        cases.append(
+            (
+                LABELLED,
+                lambda: hist.labels("user_retrieval", "success").observe(0.0125),
+                number,
+                1,
+                False,
+                False,
+            )
+        )
+        cases.append(
+            (
+                "prometheus_client pre-bound child .observe",
+                lambda: child.observe(0.0125),
+                number,
+                1,
+                False,
+                False,
+            )
+        )
+    except ImportError:  # pragma: no cover - the prometheus extra is missing
+        pass
+    try:
+        from opentelemetry.sdk.metrics import MeterProvider
+
+        otel_hist = MeterProvider().get_meter("bench").create_histogram("bench.duration")
+        attrs = {"op": "user_retrieval", "outcome": "success"}
+        cases.append(
+            (
+                "OpenTelemetry SDK Histogram.record",
+                lambda: otel_hist.record(12.5, attrs),
+                number // 4,
+                1,
+                False,
+                False,
+            )
+        )
+    except ImportError:  # pragma: no cover - the otel extra is missing
+        pass
+    try:
+        from ddsketch import DDSketch
+
+        dd = DDSketch(relative_accuracy=0.01)
+        cases.append(("ddsketch DDSketch.add", lambda: dd.add(12.5), number, 1, False, False))
+    except ImportError:  # pragma: no cover - ddsketch is not installed
+        pass
+    cases.append(
+        (
+            "lean LatencySketch.add_many, per value (batches of 16,384)",
+            lean_batch,
+            4,
+            len(batch),
+            False,
+            False,
+        )
+    )
+
+    # rounds interleave every case, so a load spike on the shared machine hits all of them
+    samples: dict[str, list[float]] = {case[0]: [] for case in cases}
+    for _ in range(rounds):
+        for name, fn, calls, per_call, _, _ in cases:
+            samples[name].append(_mean_us(fn, calls) / per_call)
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    loop = med.pop("(loop step)")
+    for name, _, _, _, subtract, _ in cases:
+        if subtract:
+            med[name] -= loop
+    labelled = med.get(LABELLED)
+    rows = []
+    for name, _, _, _, _, is_ours in cases:
+        if name not in med:
+            continue
+        if is_ours:
+            vs = _ratio(med[name], labelled) if labelled else "n/a"
+            rows.append([f"**{name}**", f"{med[name]:.3f}", vs])
+        else:
+            vs = "record() is " + _ratio(med["record() success"], med[name])
+            rows.append([name, f"{med[name]:.3f}", vs])
+    return "\n".join(
+        [
+            "### record(): the hot path",
+            "",
+            f"Median of {rounds} interleaved rounds of the mean µs per call. `record()` takes a "
+            "lock, appends the duration to the current second's buffer and returns; the buffer "
+            "is folded into the second's sketch and counters when the next second starts or "
+            "when it holds 2,048 samples (the amortised rows include that fold; error messages "
+            "are masked and normalised there, once per distinct message). Goal: ≤ 0.6 µs on "
+            "the reference machine and faster than prometheus_client's labelled observe, while "
+            "also giving quantiles and error groups.",
+            "",
+            table(["call", "µs/call (median)", "vs prometheus labelled observe"], rows),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------- sketches
+
+
+def _sketches(quick: bool) -> str:
+    rows: list[list[str]] = []
+    rng = random.Random(5)
+    per_second = [[rng.lognormvariate(3, 1) for _ in range(30)] for _ in range(3600)]
+    ours = []
+    for chunk in per_second:
+        s = LatencySketch()
+        s.add_many(chunk)
+        ours.append(s)
+    ours_ms = median_ms(lambda: LatencySketch.merged(ours), repeat=5 if quick else 11)
+    rows.append(["lean `LatencySketch.merged` of 3,600 per-second sketches", f"{ours_ms:.2f}"])
+    try:
+        from ddsketch import DDSketch
+
+        theirs = []
+        for chunk in per_second:
+            d = DDSketch(relative_accuracy=0.01)
+            for v in chunk:
+                d.add(v)
+            theirs.append(d)
+
+        def merge_dd() -> None:
+            total = DDSketch(relative_accuracy=0.01)
+            for d in theirs:
+                total.merge(d)
+
+        dd_ms = median_ms(merge_dd, repeat=3 if quick else 7)
+        rows.append(["ddsketch: merge 3,600 per-second sketches", f"{dd_ms:.2f}"])
+        rows.append(["ratio", _ratio(ours_ms, dd_ms)])
+    except ImportError:  # pragma: no cover - ddsketch is not installed
+        pass
+    n = 200_000 if quick else 1_000_000
+    raw = [rng.lognormvariate(3, 1) for _ in range(n)]
+    sort_ms = median_ms(lambda: sorted(raw), repeat=3 if quick else 5)
+    rows.append([f"sorting {n:,} raw samples (pure Python) for p50/p90/p99", f"{sort_ms:.1f}"])
+    return "\n".join(
+        [
+            "### Sketch: lean implementation vs the `ddsketch` package",
+            "",
+            "Why a lean sketch: `ddsketch.add` costs as much as our whole `record()`, and "
+            "merging its sketches is a Python loop per bucket; ours folds a second's batch "
+            "with C-level `map`/`Counter` and merges dense `array` slices. Both have the same "
+            "1% relative-accuracy guarantee (same log-bucket mapping).",
+            "",
+            table(["operation", "ms (median)"], rows),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+def _filled(samples: int) -> tuple[ResultMetricsCollector, _Clock]:
+    """A collector with ``samples`` spread over the last 7 days (a batch every minute)."""
+    clock = _Clock()
+    collector = ResultMetricsCollector(clock, resources=_no_resources)
+    record = collector.record
+    steps = 7 * 24 * 60
+    per_step = max(samples // steps, 1)
+    rng = random.Random(11)
+    values = [rng.lognormvariate(3, 1) for _ in range(8192)]
+    k = 0
+    for step in range(steps):
+        clock.t = T0 + step * 60
+        for _ in range(per_step):
+            k = (k + 1) & 8191
+            record(
+                "user_retrieval",
+                success=k % 50 != 0,
+                duration_ms=values[k],
+                error_code="NOT_FOUND" if k % 50 == 0 else None,
+                error_message=f"user {k} not found" if k % 50 == 0 else None,
+            )
+    clock.t += 30
+    return collector, clock
+
+
+def _queries(quick: bool) -> str:
+    sizes = (50_000, 500_000) if quick else (1_000_000, 10_000_000)
+    rows = []
+    figures: dict[tuple[int, str], float] = {}
+    for size in sizes:
+        collector, _ = _filled(size)
+        for window in ("1h", "1d", "1w"):
+            query = functools.partial(collector.operation_metrics, "user_retrieval", window)
+            ms = median_ms(query, repeat=7 if quick else 21)
+            figures[(size, window)] = ms
+            m = collector.operation_metrics("user_retrieval", window).unwrap()
+            rows.append([f"{size:,}", window, f"{m.total_requests:,}", f"{ms:.2f}"])
+        del collector
+        gc.collect()
+    small, big = sizes
+    flat = [f"{w}: {figures[(big, w)] / figures[(small, w)]:.2f}x" for w in ("1h", "1d", "1w")]
+    return "\n".join(
+        [
+            "### get_operation_metrics: cost by window, not by samples",
+            "",
+            "Samples spread over 7 days (a batch every minute), lognormal durations, 2% "
+            'failures. Goals: "1h" ≤ 2 ms and "1w" ≤ 5 ms with 1,000,000 samples, flat '
+            "as samples grow 10x.",
+            "",
+            table(["samples recorded", "window", "requests in window", "ms (median)"], rows),
+            "",
+            f"Growth with {big // small}x the samples: " + ", ".join(flat) + ".",
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------- accuracy
+
+
+def _accuracy(quick: bool) -> str:
+    n = 100_000 if quick else 1_000_000
+    rng = random.Random(17)
+    values = [rng.lognormvariate(3, 1) for _ in range(n)]
+    ordered = sorted(values)
+    qs = (0.5, 0.9, 0.99)
+    exact = [ordered[math.floor(q * (n - 1))] for q in qs]
+    collector = ResultMetricsCollector(_Clock(), resources=_no_resources)
+    clock = collector._clock
+    assert isinstance(clock, _Clock)
+    for i, v in enumerate(values):
+        clock.t = T0 + i * (3000 / n)
+        collector.record("op", success=True, duration_ms=v)
+    clock.t = T0 + 3000
+    m = collector.operation_metrics("op", "1h").unwrap()
+    ours = [m.p50_response_time_ms, m.p90_response_time_ms, m.p99_response_time_ms]
+    rows = []
+    dd_values: list[float] | None = None
+    try:
+        from ddsketch import DDSketch
+
+        dd = DDSketch(relative_accuracy=0.01)
+        for v in values:
+            dd.add(v)
+        dd_values = [float(dd.get_quantile_value(q) or 0.0) for q in qs]
+    except ImportError:  # pragma: no cover - ddsketch is not installed
+        pass
+    for i, q in enumerate(qs):
+        err = abs(ours[i] - exact[i]) / exact[i] * 100
+        row = [f"p{round(q * 100)}", f"{exact[i]:.3f}", f"{ours[i]:.3f}", f"{err:.3f}%"]
+        if dd_values is not None:
+            dd_err = abs(dd_values[i] - exact[i]) / exact[i] * 100
+            row.append(f"{dd_err:.3f}%")
+        rows.append(row)
+    header = ["quantile", "exact (ms)", "collector (ms)", "relative error"]
+    if dd_values is not None:
+        header.append("ddsketch error")
+    return "\n".join(
+        [
+            "### Quantile accuracy",
+            "",
+            f"{n:,} lognormal(3, 1) durations recorded through `record()` over 50 minutes, "
+            'read with `get_operation_metrics("1h")` (60 merged minute/second buckets). '
+            "Goal: within 1% of the exact value at the same rank.",
+            "",
+            table(header, rows),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+def _fill_retention(
+    collector: ResultMetricsCollector, clock: _Clock, names: list[str], per_hour: int
+) -> int:
+    """Fill every tier of every operation: 7 days of hours, 2 h of minutes, 5 min of seconds.
+
+    ``per_hour`` lognormal samples go into each hour bucket (one batch an hour), a tenth of
+    that into each minute of the last two hours, and 3 samples into each of the last 310 s.
+    """
+    rng = random.Random(23)
+    values = [rng.lognormvariate(3, 1) for _ in range(4096)]
+    record = collector.record
+    now = T0 + 8 * 86400
+    schedule = [(now - 7 * 86400 + i * 3600 + 1800, per_hour) for i in range(7 * 24 - 3)]
+    schedule += [(now - 7800 + i * 60 + 30, max(per_hour // 10, 1)) for i in range(125)]
+    schedule += [(now - 310 + i + 0.5, 3) for i in range(310)]
+    k = 0
+    for t, n in schedule:
+        clock.t = t
+        for name in names:
+            for _ in range(n):
+                k = (k + 1) & 4095
+                record(name, success=True, duration_ms=values[k])
+    clock.t = now
+    return sum(n for _, n in schedule)
+
+
+def _memory(quick: bool) -> str:
+    rows = []
+    # 1,000 busy operations take ~8 minutes to fill (36 M samples); they are filled at a
+    # tenth of the rate (fewer distinct latency buckets, so a little less memory each)
+    plan = [(1, 200), (10, 200)] if quick else [(1, 200), (100, 200), (1000, 20)]
+    for ops, per_hour in plan:
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        clock = _Clock()
+        collector = ResultMetricsCollector(clock, resources=_no_resources)
+        names = [f"operation_{i}" for i in range(ops)]
+        per_op = _fill_retention(collector, clock, names, per_hour)
+        collector.operation_metrics(names[0], "1w")
+        gc.collect()
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        stats = collector.stats()
+        rows.append(
+            [
+                f"{ops:,}",
+                f"{per_op:,}",
+                f"{stats['buckets'] // ops:,}",
+                f"{used / 1e6:.1f}",
+                f"{used / ops / 1e3:.0f}",
+                f"{stats['memory_bytes'] / ops / 1e3:.0f}",
+            ]
+        )
+        del collector
+    return "\n".join(
+        [
+            "### Memory at default retention (tracemalloc)",
+            "",
+            "Every tier of every operation full: 165 hour buckets of `per_hour` lognormal "
+            "samples each (200; 20 for the 1,000-operation row, to keep the run short), 125 "
+            "minute buckets of a tenth of that, 310 second buckets of 3 (plus the day "
+            "buckets). Goal: ≤ 1 MB per active operation.",
+            "",
+            table(
+                [
+                    "operations",
+                    "samples per operation",
+                    "buckets per operation",
+                    "total MB",
+                    "KB per operation",
+                    "stats() estimate KB/op",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def run(quick: bool = False) -> str:
+    """The Markdown section of this benchmark."""
+    parts: list[Callable[[bool], str]] = [_hot_path, _sketches, _queries, _accuracy, _memory]
+    started = time.perf_counter()
+    sections = []
+    for part in parts:
+        began = time.perf_counter()
+        sections.append(part(quick))
+        print(f"   {part.__name__}: {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    took = time.perf_counter() - started
+    return "\n\n".join(
+        [
+            "## Metrics collector (`bench_metrics`)",
+            *sections,
+            f"_(measured in {took:.0f} s)_",
+        ]
+    )

@@ -1,0 +1,408 @@
+"""``rfs-monitoring demo`` end to end, the demo app in process, and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from rfs_monitoring.__main__ import build_parser, main
+from rfs_monitoring.demo import (
+    SLOW_USER_ID,
+    InMemoryUserService,
+    TrafficGenerator,
+    TrafficMix,
+    create_app,
+    serve,
+)
+from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.metrics import ResultMetricsCollector
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def demo_command() -> list[str]:
+    script = Path(sys.executable).with_name("rfs-monitoring")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("rfs-monitoring")
+    return [found] if found else [sys.executable, "-m", "rfs_monitoring"]
+
+
+def wait_for(check: Any, *, timeout: float, what: str) -> Any:
+    """Poll ``check()`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except httpx.HTTPError as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
+
+
+@pytest.fixture
+def fresh_collector() -> Iterator[ResultMetricsCollector]:
+    collector = ResultMetricsCollector()
+    previous = ResultMetricsCollector.set_instance(collector)
+    try:
+        yield collector
+    finally:
+        ResultMetricsCollector.set_instance(previous)
+
+
+class TestDemoEndToEnd:
+    def test_demo_serves_traffic_endpoints_and_a_rendered_dashboard(self, tmp_path: Path) -> None:
+        if not os.access(CHROMIUM, os.X_OK):
+            pytest.skip(f"{CHROMIUM} is not installed (.ci/system-deps installs it)")
+        sync_api = pytest.importorskip("playwright.sync_api")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        out_path, err_path = tmp_path / "demo.out", tmp_path / "demo.err"
+        with out_path.open("w") as out, err_path.open("w") as err:
+            process = subprocess.Popen(
+                [*demo_command(), "demo", "--port", str(port), "--duration", "60", "--rps", "30"],
+                stdout=out,
+                stderr=err,
+                cwd=tmp_path,
+            )
+        try:
+            self._check_running_demo(process, base, out_path, tmp_path, sync_api)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        assert process.returncode in (0, 130), err_path.read_text()[-2000:]
+
+    def _check_running_demo(
+        self,
+        process: subprocess.Popen[bytes],
+        base: str,
+        out_path: Path,
+        tmp_path: Path,
+        sync_api: Any,
+    ) -> None:
+        def announced() -> bool:
+            assert process.poll() is None, "the demo exited early"
+            return f"dashboard at {base}/monitoring/dashboard" in out_path.read_text()
+
+        wait_for(announced, timeout=30, what="the dashboard URL on stdout")
+
+        with httpx.Client(base_url=base, timeout=10) as http:
+
+            def all_kinds_seen() -> dict[str, Any] | None:
+                response = http.get("/monitoring/operations/user_retrieval/metrics")
+                if response.status_code != 200:
+                    return None
+                body: dict[str, Any] = response.json()
+                codes = set(body["error_breakdown"])
+                wanted = {"NOT_FOUND", "VALIDATION_ERROR", "TIMEOUT"}
+                return body if wanted <= codes and body["successful_requests"] > 0 else None
+
+            metrics = wait_for(all_kinds_seen, timeout=30, what="every kind of traffic")
+            assert metrics["total_requests"] >= 10
+            assert 0 < metrics["success_rate"] < 1
+
+            assert http.get("/users/u-001").json() == {
+                "user_id": "u-001",
+                "name": "User 1",
+                "email": "user1@example.com",
+            }
+            missing = http.get("/users/u-404")
+            assert missing.status_code == 404
+            assert missing.json()["code"] == "NOT_FOUND"
+            invalid = http.get("/users/u-bad-1")
+            assert invalid.status_code == 422
+            assert invalid.json()["details"] == {"field": "name"}
+
+            report = http.get("/analytics/performance")
+            assert report.status_code == 200
+            assert report.json()["operation"] == "user_retrieval"
+            assert report.json()["total_requests"] >= metrics["total_requests"]
+
+            operations = http.get("/monitoring/operations").json()
+            assert "user_retrieval" in [o["operation_name"] for o in operations]
+            health = http.get("/monitoring/health/result-patterns").json()
+            assert health["status"] in ("degraded", "unhealthy")
+            assert health["total_requests"] > 0
+            top = http.get("/monitoring/errors/top", params={"limit": 5}).json()
+            assert {e["error_code"] for e in top} >= {"NOT_FOUND", "VALIDATION_ERROR"}
+            alerts = http.get("/monitoring/alerts").json()
+            assert [a["config"]["name"] for a in alerts] == [
+                "user lookups failing",
+                "user lookups timing out",
+                "no traffic",
+            ]
+            firing = wait_for(
+                lambda: http.get("/monitoring/alerts", params={"state": "firing"}).json(),
+                timeout=15,
+                what="a firing alert",
+            )
+            names = {a["config"]["name"] for a in firing}
+            assert names <= {"user lookups failing", "user lookups timing out"}
+            prometheus = http.get("/monitoring/metrics")
+            if prometheus.status_code == 200:
+                assert 'operation="user_retrieval"' in prometheus.text
+            else:
+                assert prometheus.status_code == 503
+
+        screenshot = tmp_path / "dashboard.png"
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 1400})
+                page.set_default_timeout(15_000)
+                response = page.goto(f"{base}/monitoring/dashboard?refresh=0")
+                assert response is not None
+                assert response.status == 200
+                # "attached", not "visible": a flat series (steady latency) is a polyline with
+                # a zero-height box, which Playwright counts as invisible.
+                page.wait_for_selector("#latency-svg polyline.series", state="attached")
+                for chart in ("#latency-svg", "#success-svg"):
+                    points = int(page.get_attribute(chart, "data-points") or 0)
+                    assert points > 0, chart
+                    assert page.locator(f"{chart} circle").count() == points
+                    box = page.locator(chart).bounding_box()
+                    assert box is not None
+                    assert box["width"] > 100
+                    assert box["height"] > 50
+                assert page.locator("#latency-svg polyline.series").count() >= 3
+                assert page.locator("#success-svg polyline.series").count() >= 1
+                rendered = page.eval_on_selector(
+                    "#latency-svg polyline.series", "el => el.getTotalLength()"
+                )
+                assert rendered >= 0
+                assert page.locator("#operations-table").inner_text().count("user_retrieval") == 1
+                assert page.locator("#errors-table tbody tr").count() >= 2
+                assert page.locator("#alerts-table tbody tr").count() >= 1
+                page.screenshot(path=str(screenshot), full_page=True)
+            finally:
+                browser.close()
+        assert screenshot.stat().st_size > 10_000
+
+        lines = [line for line in out_path.read_text().splitlines() if line.startswith("{")]
+        entries = [json.loads(line) for line in lines]
+        assert any(e.get("operation_name") == "user_retrieval" for e in entries)
+        assert any(e.get("step_name") == "user_retrieval_error" for e in entries)
+
+
+@pytest.fixture
+def restore_httpx_logger() -> Iterator[None]:
+    import logging
+
+    logger = logging.getLogger("httpx")
+    level = logger.level
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class TestDemoAppInProcess:
+    @pytest.mark.asyncio
+    @pytest.mark.usefixtures("fresh_collector")
+    async def test_users_and_performance_report(self) -> None:
+        service = InMemoryUserService(latency_ms=(0.0, 0.1), seed=1)
+        app = create_app(service)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as http:
+            ok = await http.get("/users/u-002")
+            assert ok.status_code == 200
+            assert ok.headers["x-correlation-id"]
+            missing = await http.get("/users/nobody")
+            assert missing.status_code == 404
+            assert missing.json()["message"] == "user nobody not found"
+            bad_email = await http.get("/users/u-bad-2")
+            assert bad_email.status_code == 422
+            report = (await http.get("/analytics/performance")).json()
+        assert report["total_requests"] == 3
+        assert report["success_rate_percent"] == pytest.approx(33.33)
+        assert report["error_breakdown"] == {"NOT_FOUND": 1, "VALIDATION_ERROR": 1}
+
+    @pytest.mark.asyncio
+    async def test_validation_names_the_email_field(self, fresh_collector: Any) -> None:
+        from rfs_monitoring.demo import UserRecord, validate_user_response
+
+        result = validate_user_response(UserRecord("u-9", "Nine", "nine-at-example"))
+        assert result.unwrap_error().details == {"field": "email"}
+        assert result.unwrap_error().message == "user u-9 has an invalid email address"
+
+    @pytest.mark.asyncio
+    @pytest.mark.usefixtures("fresh_collector")
+    async def test_traffic_generator_sends_every_kind(self) -> None:
+        service = InMemoryUserService(latency_ms=(0.0, 0.1), slow_seconds=0.0, seed=2)
+        app = create_app(service)
+        generator = TrafficGenerator(
+            "http://demo",
+            rps=400,
+            workers=2,
+            mix=TrafficMix(ok=1, not_found=1, invalid=1),
+            seed=3,
+            transport=httpx.ASGITransport(app=app),
+        )
+        task = asyncio.ensure_future(generator.run())
+        for _ in range(500):
+            if sum(generator.sent.values()) >= 60:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert {"ok", "not_found", "invalid", "timeout", "report"} <= set(generator.sent)
+        assert {200, 404, 422} <= set(generator.statuses)
+        assert generator.failures == 0
+
+    @pytest.mark.asyncio
+    async def test_traffic_generator_counts_connection_failures(self) -> None:
+        class Refusing(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                raise httpx.ConnectError("refused", request=request)
+
+        generator = TrafficGenerator("http://demo", transport=Refusing())
+        client = httpx.AsyncClient(base_url="http://demo", transport=Refusing())
+        async with client:
+            assert await generator._wait_ready(client, timeout=0.2) is False
+            await generator._get(client, "ok", "/users/u-001")
+        assert generator.failures == 1
+
+    @pytest.mark.parametrize(("rps", "workers"), [(0, 1), (5, 0)])
+    def test_traffic_generator_settings(self, rps: float, workers: int) -> None:
+        with pytest.raises(ConfigurationError, match="needs rps > 0 and workers >= 1"):
+            TrafficGenerator("http://x", rps=rps, workers=workers)
+
+    @pytest.mark.asyncio
+    @pytest.mark.usefixtures("fresh_collector", "restore_httpx_logger")
+    async def test_serve_runs_uvicorn_with_traffic_for_a_duration(self) -> None:
+        out = io.StringIO()
+        port = free_port()
+        status = await serve(port=port, duration=1.5, rps=50, out=out)
+        assert status == 0
+        first = out.getvalue().splitlines()[0]
+        assert (
+            first
+            == f"rfs-monitoring demo: dashboard at http://127.0.0.1:{port}/monitoring/dashboard"
+        )
+        assert "stops after 1.5 s" in out.getvalue()
+        names = ResultMetricsCollector.instance().operation_names()
+        assert names == ["user_retrieval"]
+
+    @pytest.mark.asyncio
+    @pytest.mark.usefixtures("fresh_collector")
+    async def test_a_port_in_use_is_reported(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            status = await serve(port=port, duration=5, traffic=False, out=io.StringIO())
+        assert status != 0
+        assert capsys.readouterr().err == (
+            f"rfs-monitoring: the server could not start on 127.0.0.1:{port} "
+            "(is the port in use? see the log above)\n"
+        )
+
+    @pytest.mark.asyncio
+    @pytest.mark.usefixtures("fresh_collector")
+    async def test_slow_user_hangs_the_service(self) -> None:
+        service = InMemoryUserService(latency_ms=(0.0, 0.0), slow_seconds=0.01)
+        result = await service.get_user_async(SLOW_USER_ID)
+        assert result.unwrap().name == "Slow User"
+
+
+class TestCommandLine:
+    @pytest.mark.parametrize(
+        ("argv", "message"),
+        [
+            (["demo", "--port", "70000"], "invalid port 70000: use an integer from 0 to 65535"),
+            (["demo", "--port", "http"], "invalid port 'http': use an integer from 0 to 65535"),
+            (["demo", "--duration", "0"], "invalid number of seconds '0': use a number > 0"),
+            (["serve", "--duration", "soon"], "invalid number of seconds 'soon': use a number > 0"),
+            (["demo", "--rps", "-1"], "invalid number of seconds '-1': use a number > 0"),
+            (["demo", "--host", ""], "invalid host '': use an address such as 127.0.0.1"),
+            (["launch"], "invalid choice: 'launch'"),
+            ([], "the following arguments are required: COMMAND"),
+            (["serve", "--rps", "3"], "unrecognized arguments: --rps 3"),
+        ],
+    )
+    def test_bad_arguments_are_usage_errors(
+        self, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("usage: rfs-monitoring")
+        assert message in err
+
+    def test_defaults(self) -> None:
+        args = build_parser().parse_args(["demo"])
+        assert (args.host, args.port, args.duration, args.rps) == ("127.0.0.1", 8000, None, 20.0)
+
+    def test_main_runs_the_demo_with_the_arguments(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        calls: list[dict[str, Any]] = []
+
+        def fake_run(**kwargs: Any) -> int:
+            calls.append(kwargs)
+            return 0
+
+        monkeypatch.setattr("rfs_monitoring.demo.run", fake_run)
+        assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--duration", "2"]) == 0
+        assert calls == [
+            {"host": "0.0.0.0", "port": 0, "duration": 2.0, "traffic": False, "rps": 20.0}
+        ]
+
+    def test_interrupt_exits_130(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def interrupted(**kwargs: Any) -> int:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr("rfs_monitoring.demo.run", interrupted)
+        assert main(["demo"]) == 130
+
+    def test_python_dash_m(self) -> None:
+        completed = subprocess.run(
+            [sys.executable, "-m", "rfs_monitoring", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert completed.returncode == 0
+        assert completed.stdout.startswith("usage: rfs-monitoring [-h] COMMAND")
+        assert "serve the demo app with generated traffic" in completed.stdout

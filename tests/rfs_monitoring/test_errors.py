@@ -1,0 +1,279 @@
+"""ErrorCode, APIError and the exception tree of rfs_monitoring.errors."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from types import MappingProxyType
+
+import pytest
+
+from rfs_monitoring import (
+    APIError,
+    ConfigurationError,
+    ErrorCode,
+    MissingExtraError,
+    ResultAdapterError,
+    ResultTimeoutError,
+    RfsMonitoringError,
+    UnwrapError,
+)
+
+
+class TestErrorCode:
+    @pytest.mark.parametrize(
+        ("code", "status"),
+        [
+            (ErrorCode.BAD_REQUEST, 400),
+            (ErrorCode.VALIDATION_ERROR, 422),
+            (ErrorCode.UNAUTHORIZED, 401),
+            (ErrorCode.FORBIDDEN, 403),
+            (ErrorCode.NOT_FOUND, 404),
+            (ErrorCode.CONFLICT, 409),
+            (ErrorCode.RATE_LIMITED, 429),
+            (ErrorCode.INTERNAL_ERROR, 500),
+            (ErrorCode.SERVICE_UNAVAILABLE, 503),
+            (ErrorCode.TIMEOUT, 504),
+        ],
+    )
+    def test_each_code_has_its_http_status(self, code: ErrorCode, status: int) -> None:
+        assert code.http_status == status
+        assert APIError(code, "m").http_status == status
+
+    def test_str_is_the_value(self) -> None:
+        assert str(ErrorCode.NOT_FOUND) == "NOT_FOUND"
+        assert f"{ErrorCode.TIMEOUT}" == "TIMEOUT"
+        assert ErrorCode.NOT_FOUND == "NOT_FOUND"
+
+
+class TestAPIError:
+    def test_fields(self) -> None:
+        error = APIError(ErrorCode.CONFLICT, "taken", {"name": "ada"})
+        assert (error.code, error.message, error.details) == (
+            ErrorCode.CONFLICT,
+            "taken",
+            {"name": "ada"},
+        )
+
+    def test_details_default_to_an_empty_dict(self) -> None:
+        assert APIError(ErrorCode.NOT_FOUND, "m").details == {}
+
+    def test_a_code_string_is_accepted(self) -> None:
+        assert APIError("NOT_FOUND", "m").code is ErrorCode.NOT_FOUND  # type: ignore[arg-type]
+
+    def test_an_unknown_code_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError) as info:
+            APIError("TEAPOT", "m")  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "APIError code 'TEAPOT' is not an ErrorCode; accepted: BAD_REQUEST, "
+            "VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, "
+            "INTERNAL_ERROR, SERVICE_UNAVAILABLE, TIMEOUT"
+        )
+
+    def test_a_non_string_message_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError) as info:
+            APIError(ErrorCode.NOT_FOUND, 404)  # type: ignore[arg-type]
+        assert str(info.value) == "APIError message must be a str, got int: 404"
+
+    def test_non_mapping_details_are_refused(self) -> None:
+        with pytest.raises(ConfigurationError) as info:
+            APIError(ErrorCode.NOT_FOUND, "m", ["x"])  # type: ignore[arg-type]
+        assert str(info.value) == "APIError details must be a mapping, got list: ['x']"
+
+    def test_mapping_details_become_a_dict(self) -> None:
+        error = APIError(ErrorCode.NOT_FOUND, "m", MappingProxyType({"a": 1}))  # type: ignore[arg-type]
+        assert type(error.details) is dict
+        assert error.details == {"a": 1}
+
+    def test_frozen(self) -> None:
+        error = APIError.forbidden()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            error.message = "x"  # type: ignore[misc]
+
+    def test_equality_and_hash(self) -> None:
+        assert APIError.not_found("User", 1) == APIError.not_found("User", "1")
+        assert APIError.conflict("a", {"x": 1}) != APIError.conflict("a", {"x": 2})
+        assert hash(APIError.conflict("a", {"x": 1})) == hash(APIError.conflict("a", {"x": 2}))
+        assert len({APIError.forbidden(), APIError.forbidden()}) == 1
+
+    def test_str(self) -> None:
+        assert str(APIError.not_found("User", 7)) == "NOT_FOUND: User 7 not found"
+
+    def test_to_dict_is_the_served_body(self) -> None:
+        error = APIError.validation_error("bad", field="age")
+        body = error.to_dict()
+        assert body == {"code": "VALIDATION_ERROR", "message": "bad", "details": {"field": "age"}}
+        body["details"]["x"] = 1
+        assert error.details == {"field": "age"}
+
+    def test_a_pydantic_schema_can_be_built(self) -> None:
+        from pydantic import TypeAdapter
+
+        adapter = TypeAdapter(APIError)
+        schema = adapter.json_schema()
+        assert set(schema["properties"]) == {"code", "message", "details"}
+        dumped = adapter.dump_python(APIError.not_found("User", 1), mode="json")
+        assert dumped == {
+            "code": "NOT_FOUND",
+            "message": "User 1 not found",
+            "details": {"resource": "User", "id": "1"},
+        }
+
+
+class TestFactories:
+    def test_not_found(self) -> None:
+        assert APIError.not_found("사용자", "123") == APIError(
+            ErrorCode.NOT_FOUND, "사용자 123 not found", {"resource": "사용자", "id": "123"}
+        )
+
+    def test_validation_error(self) -> None:
+        assert APIError.validation_error("bad") == APIError(ErrorCode.VALIDATION_ERROR, "bad")
+        assert APIError.validation_error("bad", field="age", details={"min": 0}).details == {
+            "min": 0,
+            "field": "age",
+        }
+
+    def test_bad_request(self) -> None:
+        assert APIError.bad_request("no", {"a": 1}) == APIError(
+            ErrorCode.BAD_REQUEST, "no", {"a": 1}
+        )
+
+    @pytest.mark.parametrize(
+        ("error", "code", "message"),
+        [
+            (APIError.unauthorized(), ErrorCode.UNAUTHORIZED, "Authentication required"),
+            (APIError.forbidden(), ErrorCode.FORBIDDEN, "Permission denied"),
+            (APIError.rate_limited(), ErrorCode.RATE_LIMITED, "Too many requests"),
+            (APIError.service_unavailable(), ErrorCode.SERVICE_UNAVAILABLE, "Service unavailable"),
+            (APIError.internal(), ErrorCode.INTERNAL_ERROR, "Internal server error"),
+            (APIError.timeout(), ErrorCode.TIMEOUT, "Operation timed out"),
+            (APIError.unauthorized("token expired"), ErrorCode.UNAUTHORIZED, "token expired"),
+        ],
+    )
+    def test_defaults(self, error: APIError, code: ErrorCode, message: str) -> None:
+        assert (error.code, error.message, error.details) == (code, message, {})
+
+    def test_conflict(self) -> None:
+        assert APIError.conflict("dup", {"k": 1}).details == {"k": 1}
+        assert APIError.conflict("dup").details == {}
+
+    def test_internal_with_details(self) -> None:
+        assert APIError.internal("x", {"a": 1}).details == {"a": 1}
+
+    def test_timeout_with_seconds(self) -> None:
+        assert APIError.timeout(seconds=2.5).details == {"timeout_seconds": 2.5}
+
+
+class CodedError(Exception):
+    def __init__(self, code: object, message: object = None) -> None:
+        super().__init__(f"coded {code}")
+        self.code = code
+        self.message = message
+
+
+class TestFromServiceError:
+    def test_an_apierror_is_returned_unchanged(self) -> None:
+        error = APIError.conflict("c")
+        assert APIError.from_service_error(error) is error
+
+    def test_a_result_timeout_keeps_its_text_and_seconds(self) -> None:
+        error = APIError.from_service_error(ResultTimeoutError(5.0, "user_retrieval"))
+        assert error == APIError(
+            ErrorCode.TIMEOUT,
+            "operation 'user_retrieval' timed out after 5 seconds (timeout exceeded)",
+            {"timeout_seconds": 5.0},
+        )
+
+    @pytest.mark.parametrize("exc", [TimeoutError("10.0.0.1"), asyncio.TimeoutError()])
+    def test_other_timeouts(self, exc: BaseException) -> None:
+        assert APIError.from_service_error(exc) == APIError.timeout()
+
+    @pytest.mark.parametrize(
+        ("exc", "code", "message"),
+        [
+            (PermissionError("/etc/shadow"), ErrorCode.FORBIDDEN, "Permission denied"),
+            (
+                ConnectionRefusedError("10.0.0.5:5432"),
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "Service unavailable",
+            ),
+            (
+                ValueError("invalid literal for int(): 'x'"),
+                ErrorCode.VALIDATION_ERROR,
+                "Invalid value",
+            ),
+            (KeyError("secret-key"), ErrorCode.INTERNAL_ERROR, "Internal server error"),
+        ],
+    )
+    def test_exceptions_get_a_code_and_no_internal_text(
+        self, exc: Exception, code: ErrorCode, message: str
+    ) -> None:
+        error = APIError.from_service_error(exc)
+        assert error == APIError(code, message, {"error_type": type(exc).__name__})
+
+    def test_a_string_is_the_message(self) -> None:
+        assert APIError.from_service_error("User service down") == APIError(
+            ErrorCode.INTERNAL_ERROR, "User service down"
+        )
+
+    def test_other_values(self) -> None:
+        assert APIError.from_service_error(None) == APIError(
+            ErrorCode.INTERNAL_ERROR, "Internal server error", {"error_type": "NoneType"}
+        )
+
+    @pytest.mark.parametrize("code", [ErrorCode.NOT_FOUND, "NOT_FOUND", "not_found"])
+    def test_a_coded_error_keeps_its_code_and_message(self, code: object) -> None:
+        assert APIError.from_service_error(CodedError(code, "no such user")) == APIError(
+            ErrorCode.NOT_FOUND, "no such user"
+        )
+
+    def test_a_coded_error_without_message_uses_its_text(self) -> None:
+        assert APIError.from_service_error(CodedError("CONFLICT")) == APIError(
+            ErrorCode.CONFLICT, "coded CONFLICT"
+        )
+
+    @pytest.mark.parametrize("code", ["E42", 404])
+    def test_unknown_codes_are_ignored(self, code: object) -> None:
+        assert APIError.from_service_error(CodedError(code)).code is ErrorCode.INTERNAL_ERROR
+
+
+class TestExceptions:
+    @pytest.mark.parametrize(
+        ("cls", "also"),
+        [
+            (UnwrapError, RfsMonitoringError),
+            (ResultAdapterError, TypeError),
+            (ConfigurationError, ValueError),
+            (MissingExtraError, ImportError),
+            (ResultTimeoutError, TimeoutError),
+        ],
+    )
+    def test_tree(self, cls: type[BaseException], also: type[BaseException]) -> None:
+        assert issubclass(cls, RfsMonitoringError)
+        assert issubclass(cls, also)
+
+    def test_missing_extra_names_the_extra(self) -> None:
+        error = MissingExtraError("rfs_monitoring.web", "fastapi", "starlette")
+        assert str(error) == (
+            "rfs_monitoring.web needs the optional dependency 'starlette'; "
+            "install it with: pip install 'rfs-monitoring[fastapi]'"
+        )
+        assert (error.feature, error.extra, error.name) == (
+            "rfs_monitoring.web",
+            "fastapi",
+            "starlette",
+        )
+
+    def test_result_timeout_error(self) -> None:
+        error = ResultTimeoutError(0.5)
+        assert str(error) == "operation timed out after 0.5 seconds (timeout exceeded)"
+        assert "timed out" in str(error)
+        assert "timeout" in str(error).lower()
+        assert repr(error) == "ResultTimeoutError(seconds=0.5, operation=None)"
+        assert (error.seconds, error.operation) == (0.5, None)
+
+    def test_result_timeout_error_equality(self) -> None:
+        assert ResultTimeoutError(1, "a") == ResultTimeoutError(1, "a")
+        assert ResultTimeoutError(1, "a") != ResultTimeoutError(1, "b")
+        assert hash(ResultTimeoutError(1, "a")) == hash(ResultTimeoutError(1.0, "a"))
+        assert ResultTimeoutError(1).__eq__(TimeoutError()) is NotImplemented
