@@ -99,17 +99,7 @@ AlertState = Literal["ok", "pending", "firing", "resolved"]
 
 _RATE_METRICS = frozenset({"success_rate", "error_rate"})
 # Metrics that mean nothing without requests in the window ("no data" never fires).
-_NEEDS_REQUESTS = frozenset(
-    {
-        "success_rate",
-        "error_rate",
-        "p50_latency",
-        "p90_latency",
-        "p99_latency",
-        "avg_latency",
-        "max_latency",
-    }
-)
+_NEEDS_REQUESTS = frozenset(get_args(AlertMetric)) - {"rps", "error_count"}
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,

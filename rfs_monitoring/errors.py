@@ -30,6 +30,7 @@ __all__ = [
     "ResultTimeoutError",
     "RfsMonitoringError",
     "UnwrapError",
+    "error_code_of",
 ]
 
 
@@ -302,6 +303,28 @@ class APIError:
         if isinstance(error, str):
             return cls.internal(error)
         return cls.internal(details=details)
+
+
+def error_code_of(error: object) -> str | None:
+    """The code an error value carries, as a string, or None.
+
+    An APIError's code; a ``code`` attribute that is a str or an int (or an enum member of
+    either, e.g. an ErrorCode); ``"TIMEOUT"`` for a timeout without a code of its own. The
+    logging decorator and ``ResultMetricsCollector.record_result`` both describe errors
+    with it, so an error has the same code in the log and in the metrics.
+
+    Raises:
+        Exception: whatever the error's own ``code`` attribute raises (callers count it).
+    """
+    if isinstance(error, APIError):
+        return error.code.value
+    raw = getattr(error, "code", None)
+    raw = getattr(raw, "value", raw)
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        return str(raw)
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        return ErrorCode.TIMEOUT.value
+    return None
 
 
 def _code_of(error: object) -> ErrorCode | None:

@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rfs_monitoring.errors import APIError, ConfigurationError, ErrorCode
+from rfs_monitoring.errors import APIError, ConfigurationError, ErrorCode, error_code_of
 from rfs_monitoring.masking import mask_text
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success, to_result
@@ -562,7 +562,7 @@ class ResultMetricsCollector:
     def record_result(self, operation: str, result: object, duration_ms: float) -> None:
         """Record a Result (ours, or one of ``returns``, ``result``, ``rfs-framework``).
 
-        The error code is the error's ``code`` (an ErrorCode's value, or a str), its type the
+        The error code is ``error_code_of(error)`` (as in the log entries), its type the
         error's class name, its message ``str(error)``. A value that is no Result is counted
         in ``stats()["invalid_results"]``, never raised.
         """
@@ -576,14 +576,18 @@ class ResultMetricsCollector:
             self.record(operation, success=True, duration_ms=duration_ms)
             return
         error = res.unwrap_error()
-        raw_code = getattr(error, "code", None)
-        code = raw_code.value if isinstance(raw_code, ErrorCode) else raw_code
-        message = getattr(error, "message", None)
+        try:
+            code = error_code_of(error)
+            message = getattr(error, "message", None)
+        except Exception:  # noqa: BLE001 - a broken error attribute never raises here
+            code = message = None
+            with self._lock:
+                self._counters["record_errors"] += 1
         self.record(
             operation,
             success=False,
             duration_ms=duration_ms,
-            error_code=code if isinstance(code, str) else None,
+            error_code=code,
             error_type=type(error).__name__,
             error_message=message if isinstance(message, str) else _safe_str(error),
         )

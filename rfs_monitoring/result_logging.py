@@ -57,7 +57,7 @@ from rfs_monitoring.context import (
     get_request_id,
     peek_correlation_id,
 )
-from rfs_monitoring.errors import APIError, ConfigurationError
+from rfs_monitoring.errors import APIError, ConfigurationError, error_code_of
 from rfs_monitoring.flux import FluxResult
 from rfs_monitoring.masking import MASK, is_sensitive_key, mask_text, mask_value, masking_stats
 from rfs_monitoring.metrics import ResultMetricsCollector
@@ -461,12 +461,7 @@ def _describe_error(error: object) -> Described:
     error_type = type(error).__name__
     code: str | None = None
     try:
-        raw = getattr(error, "code", None)
-        raw = getattr(raw, "value", raw)
-        if isinstance(raw, (str, int)) and not isinstance(raw, bool):
-            code = str(raw)
-        elif isinstance(error, TimeoutError):
-            code = "TIMEOUT"
+        code = error_code_of(error)
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         _state.entry_errors += 1
     message = mask_text(error if isinstance(error, str) else _str_of(error))

@@ -18,6 +18,7 @@ from rfs_monitoring import (
     RfsMonitoringError,
     UnwrapError,
 )
+from rfs_monitoring.errors import error_code_of
 
 
 class TestErrorCode:
@@ -277,3 +278,46 @@ class TestExceptions:
         assert ResultTimeoutError(1, "a") != ResultTimeoutError(1, "b")
         assert hash(ResultTimeoutError(1, "a")) == hash(ResultTimeoutError(1.0, "a"))
         assert ResultTimeoutError(1).__eq__(TimeoutError()) is NotImplemented
+
+
+class TestErrorCodeOf:
+    """One rule for the code of an error, shared by the log entries and the metrics."""
+
+    @pytest.mark.parametrize(
+        ("error", "expected"),
+        [
+            (APIError.not_found("user", 1), "NOT_FOUND"),
+            (ResultTimeoutError(1.0), "TIMEOUT"),
+            (TimeoutError("slow"), "TIMEOUT"),
+            (asyncio.TimeoutError(), "TIMEOUT"),
+            (ValueError("bad"), None),
+            ("plain text", None),
+        ],
+    )
+    def test_codes_of_common_errors(self, error: object, expected: str | None) -> None:
+        assert error_code_of(error) == expected
+
+    def test_a_code_attribute_wins(self) -> None:
+        class Coded(Exception):
+            code = ErrorCode.FORBIDDEN
+
+        class Numbered(Exception):
+            code = 42
+
+        class Flagged(Exception):
+            code = True
+
+        assert [error_code_of(e) for e in (Coded(), Numbered(), Flagged())] == [
+            "FORBIDDEN",
+            "42",
+            None,
+        ]
+
+    def test_a_raising_code_attribute_propagates_for_the_caller_to_count(self) -> None:
+        class Weird(Exception):
+            @property
+            def code(self) -> str:
+                raise RuntimeError("no code")
+
+        with pytest.raises(RuntimeError, match="no code"):
+            error_code_of(Weird())

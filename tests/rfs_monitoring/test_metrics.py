@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from rfs_monitoring import APIError, ErrorCode, Failure, Result, Success
+from rfs_monitoring import APIError, ErrorCode, Failure, Result, ResultTimeoutError, Success
 from rfs_monitoring.metrics import (
     ACCEPTED_TIME_RANGES,
     FOLD_BATCH,
@@ -248,6 +248,30 @@ class TestRecording:
         collector.record_result("op", 42, 1.0)
         assert collector.stats()["invalid_results"] == 1
         assert collector.operation_names() == []
+
+    def test_record_result_codes_errors_as_the_log_entries_do(
+        self, collector: ResultMetricsCollector
+    ) -> None:
+        class Numbered(Exception):
+            code = 42
+
+        collector.record_result("op", Failure(Numbered("n")), 1.0)
+        collector.record_result("op", Failure(ResultTimeoutError(5.0)), 2.0)
+        collector.record_result("op", Failure(TimeoutError("slow")), 3.0)
+        assert metrics(collector, "op").error_breakdown == {"42": 1, "TIMEOUT": 2}
+
+    def test_an_error_whose_code_attribute_raises_is_recorded_and_counted(
+        self, collector: ResultMetricsCollector
+    ) -> None:
+        class Weird(Exception):
+            @property
+            def code(self) -> str:
+                raise RuntimeError("no code")
+
+        collector.record_result("op", Failure(Weird("w")), 1.0)
+        m = metrics(collector, "op")
+        assert (m.total_requests, m.failed_requests) == (1, 1)
+        assert collector.stats()["record_errors"] == 1
 
     def test_an_error_with_a_string_code_and_a_broken_str(
         self, collector: ResultMetricsCollector
