@@ -29,8 +29,15 @@ __all__ = [
     "ResultAdapterError",
     "ResultTimeoutError",
     "RfsMonitoringError",
+    "ErrorClassification",
+    "FaultKind",
     "UnwrapError",
+    "classify_error",
+    "code_text",
     "error_code_of",
+    "fault_of_status",
+    "is_timeout",
+    "known_code_of",
 ]
 
 
@@ -289,7 +296,7 @@ class APIError:
             return cls.timeout(str(error), error.seconds)
         if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
             return cls.timeout()
-        code = _code_of(error)
+        code = known_code_of(error)
         if code is not None:
             message = getattr(error, "message", None)
             return cls(code, message if isinstance(message, str) else str(error))
@@ -327,7 +334,23 @@ def error_code_of(error: object) -> str | None:
     return None
 
 
-def _code_of(error: object) -> ErrorCode | None:
+def code_text(code: object) -> str:
+    """A code as text: an enum member's value (``ErrorCode.NOT_FOUND`` -> ``"NOT_FOUND"``)."""
+    if isinstance(code, enum.Enum):
+        return str(code.value)
+    return str(code)
+
+
+def is_timeout(error: object) -> bool:
+    """Whether ``error`` is a timeout: a TimeoutError or any error whose code is TIMEOUT."""
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        return True
+    code = getattr(error, "code", None)
+    return code is not None and code_text(code) == ErrorCode.TIMEOUT.value
+
+
+def known_code_of(error: object) -> ErrorCode | None:
+    """The ErrorCode an error's ``code`` attribute names (any case), or None."""
     raw = getattr(error, "code", None)
     if isinstance(raw, ErrorCode):
         return raw
@@ -337,3 +360,60 @@ def _code_of(error: object) -> ErrorCode | None:
         except ValueError:
             return None
     return None
+
+
+class FaultKind(str, enum.Enum):
+    """Whose fault an error is: the client's (4xx), the server's (5xx) or a timeout."""
+
+    CLIENT = "client"
+    SERVER = "server"
+    TIMEOUT = "timeout"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def fault_of_status(status: int) -> FaultKind:
+    """The fault kind an HTTP status stands for: 504 a timeout, 4xx the client, else the server."""
+    if status == ErrorCode.TIMEOUT.http_status:
+        return FaultKind.TIMEOUT
+    if 400 <= status < 500:
+        return FaultKind.CLIENT
+    return FaultKind.SERVER
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorClassification:
+    """What an error is: its code, the HTTP status it stands for and whose fault it is."""
+
+    code: str
+    http_status: int
+    fault: FaultKind
+
+
+_UNKNOWN_CODE = "UNKNOWN"
+
+
+def classify_error(error: object) -> ErrorClassification:
+    """The one classification of an error value: code -> HTTP status -> fault kind.
+
+    The code is ``error_code_of(error)`` (``"UNKNOWN"`` when the error names none); a code
+    that is an ErrorCode (any case) takes its status, an int code between 400 and 599 is a
+    status itself, a timeout is 504, and anything else is a server fault (500).
+
+    Raises:
+        Exception: whatever the error's own ``code`` attribute raises (callers count it).
+    """
+    code = error_code_of(error)
+    if code is None:
+        return ErrorClassification(_UNKNOWN_CODE, 500, FaultKind.SERVER)
+    known = ErrorCode.__members__.get(code.upper())
+    if known is not None:
+        status = known.http_status
+    elif code.isdigit() and 400 <= int(code) <= 599:
+        status = int(code)
+    elif is_timeout(error):
+        status = ErrorCode.TIMEOUT.http_status
+    else:
+        status = 500
+    return ErrorClassification(code, status, fault_of_status(status))

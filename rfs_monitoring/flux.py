@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Iterable, Iterator
 from typing import Any, Generic, TypeVar, cast
 
 from rfs_monitoring.errors import ConfigurationError
-from rfs_monitoring.mono import _settle
+from rfs_monitoring.mono import settle
 from rfs_monitoring.result import Failure, Result, Success, to_result
 
 __all__ = ["FluxResult"]
@@ -69,7 +69,7 @@ class FluxResult(Generic[T_co, E_co]):
                 index = next_index
                 next_index += 1
                 try:
-                    results[index] = await _settle(items[index])
+                    results[index] = await settle(items[index])
                 except Exception as exc:  # noqa: BLE001 - an exception becomes a Failure
                     results[index] = Failure(exc)
 

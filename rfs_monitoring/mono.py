@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from rfs_monitoring.errors import ConfigurationError, ResultAdapterError, ResultTimeoutError
 from rfs_monitoring.result import Failure, Result, Success, to_result
 
-__all__ = ["ChainObserver", "MonoResult", "set_chain_observer"]
+__all__ = ["ChainObserver", "MonoResult", "set_chain_observer", "settle"]
 
 T_co = TypeVar("T_co", covariant=True)
 E_co = TypeVar("E_co", covariant=True)
@@ -72,8 +72,13 @@ def set_chain_observer(observer: ChainObserver | None) -> ChainObserver | None:
 Runner = Callable[[ChainRun], Awaitable[Result[Any, Any]]]
 
 
-async def _settle(value: object) -> Result[Any, Any]:
-    """Await what a step produced until it is a Result; adapt foreign Results."""
+async def settle(value: object) -> Result[Any, Any]:
+    """Await what a step produced until it is a Result; adapt foreign Results.
+
+    The one "await until it is a Result" rule: a MonoResult is run, an awaitable awaited
+    (and a MonoResult it yields run), a foreign Result adapted; a value that is no Result
+    becomes ``Failure(ResultAdapterError)``.
+    """
     if isinstance(value, MonoResult):
         return await value.to_result()
     if inspect.isawaitable(value):
@@ -109,7 +114,7 @@ class MonoResult(Generic[T_co, E_co]):
 
         async def run(chain: ChainRun) -> Result[Any, Any]:
             try:
-                return await _settle(source())
+                return await settle(source())
             except Exception as exc:  # noqa: BLE001 - an exception becomes a Failure
                 return Failure(exc)
 
@@ -193,7 +198,7 @@ class MonoResult(Generic[T_co, E_co]):
         _check_callable(fn, "bind_result")
 
         async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
-            return await _settle(fn(result.unwrap())) if result.is_success() else result
+            return await settle(fn(result.unwrap())) if result.is_success() else result
 
         return self._then(step)
 
@@ -204,7 +209,7 @@ class MonoResult(Generic[T_co, E_co]):
         _check_callable(fn, "bind_async_result")
 
         async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
-            return await _settle(fn(result.unwrap())) if result.is_success() else result
+            return await settle(fn(result.unwrap())) if result.is_success() else result
 
         return self._then(step)
 
@@ -213,7 +218,7 @@ class MonoResult(Generic[T_co, E_co]):
         _check_callable(fn, "on_error_return_result")
 
         async def step(result: Result[Any, Any], chain: ChainRun) -> Result[Any, Any]:
-            return await _settle(fn(result.unwrap_error())) if result.is_failure() else result
+            return await settle(fn(result.unwrap_error())) if result.is_failure() else result
 
         return self._then(step)
 
