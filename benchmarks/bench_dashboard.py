@@ -59,7 +59,7 @@ def _build(samples: int) -> tuple[Any, Any, float]:
     from fastapi import FastAPI
 
     from rfs_monitoring.alerts import AlertManager
-    from rfs_monitoring.dashboard_api import MetricsHistory, monitoring_router
+    from rfs_monitoring.dashboard import monitoring_router
     from rfs_monitoring.metrics import ResultMetricsCollector
 
     clock = _Clock(T0)
@@ -82,7 +82,6 @@ def _build(samples: int) -> tuple[Any, Any, float]:
             monitoring_router(
                 collector,
                 manager,
-                history=MetricsHistory(clock=clock),
                 start_alerts=False,
                 cache_seconds=cache_seconds,
             )

@@ -24,14 +24,10 @@ from typing import Any
 
 import pytest
 
+from pytest_rfs.explain import describe_value
 from pytest_rfs.generators import ResultFactory, seed_for
-from pytest_rfs.result_helpers import (
-    ResultServiceMocker,
-    _caller_frame,
-    describe_value,
-    register_service,
-    unregister_service,
-)
+from pytest_rfs.mocking import ResultServiceMocker
+from pytest_rfs.registry import caller_frame, register_service, unregister_service
 from rfs_monitoring.context import correlation_context
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.metrics import ResultMetricsCollector
@@ -80,7 +76,7 @@ class ResultMocker:
         ``target`` is resolved like ``mock_result_service``'s (object, import path,
         registered name, or a name in the calling module).
         """
-        mocker = ResultServiceMocker.for_service(target, method_name, frame=_caller_frame())
+        mocker = ResultServiceMocker.for_service(target, method_name, frame=caller_frame())
         mocker.start()
         self._mockers.append(mocker)
         return mocker
@@ -159,14 +155,15 @@ class LogCapture:
         self._lock = threading.Lock()
         self._remove: Callable[[], None] | None = None
 
-    def _append(self, entry: ResultLogEntry) -> None:
+    def append(self, entry: ResultLogEntry) -> None:
+        """Add one entry, as if it had been emitted (the listener ``start`` registers)."""
         with self._lock:
             self._entries.append(entry)
 
     def start(self) -> LogCapture:
         """Start listening; returns self."""
         if self._remove is None:
-            self._remove = add_entry_listener(self._append)
+            self._remove = add_entry_listener(self.append)
         return self
 
     def stop(self) -> None:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from rfs_monitoring.callables import is_async_callable
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Result, is_result_like, to_result
+from rfs_monitoring.stats import nearest_rank
 
 __all__ = ["TimingStats", "ameasure", "measure"]
 
@@ -58,18 +59,15 @@ class TimingStats:
             msg = "TimingStats needs at least one sample"
             raise ConfigurationError(msg)
         ordered = sorted(samples_ms)
-
-        def rank(p: float) -> float:
-            return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
+        p50, p90, p99 = (nearest_rank(ordered, q) or 0.0 for q in (0.5, 0.9, 0.99))
         return cls(
             iterations=len(ordered),
             failures=failures,
             min_ms=ordered[0],
             mean_ms=sum(ordered) / len(ordered),
-            p50_ms=rank(50),
-            p90_ms=rank(90),
-            p99_ms=rank(99),
+            p50_ms=p50,
+            p90_ms=p90,
+            p99_ms=p99,
             max_ms=ordered[-1],
             samples_ms=tuple(samples_ms),
         )
@@ -112,7 +110,7 @@ def _is_failure(outcome: object) -> bool:
 
 
 def _is_async(target: object) -> bool:
-    return isinstance(target, MonoResult) or inspect.iscoroutinefunction(target)
+    return isinstance(target, MonoResult) or is_async_callable(target)
 
 
 def measure(target: Any, iterations: int = 100, *, warmup: int = 0) -> TimingStats:

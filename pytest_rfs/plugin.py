@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_rfs import report as _report
+from pytest_rfs.explain import explain_result_comparison
 from pytest_rfs.fixtures import (  # fixtures are registered by being names of this module
     base_seed_key,
     correlation_id,
@@ -17,7 +18,6 @@ from pytest_rfs.fixtures import (  # fixtures are registered by being names of t
     rfs_logs,
     rfs_metrics,
 )
-from pytest_rfs.result_helpers import explain_result_comparison
 
 __all__ = [
     "correlation_id",

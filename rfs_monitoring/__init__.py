@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rfs_monitoring.archive import MetricsArchive
 from rfs_monitoring.context import bind_log_context, correlation_context, get_correlation_id
 from rfs_monitoring.errors import (
     APIError,
@@ -29,6 +28,7 @@ from rfs_monitoring.metrics import (
     ResultMetricsCollector,
     parse_time_range,
 )
+from rfs_monitoring.metrics.archive import MetricsArchive
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import (
     Failure,
@@ -53,10 +53,11 @@ from rfs_monitoring.result_logging import (
 
 if TYPE_CHECKING:
     from rfs_monitoring.alerts import AlertConfiguration, AlertManager
-    from rfs_monitoring.dashboard_api import api_key_auth, monitoring_router
+    from rfs_monitoring.dashboard.auth import api_key_auth
+    from rfs_monitoring.dashboard.router import monitoring_router
     from rfs_monitoring.export import OpenTelemetryBridge, PrometheusExporter, register_prometheus
-    from rfs_monitoring.web import (
-        CorrelationIdMiddleware,
+    from rfs_monitoring.web.middleware import CorrelationIdMiddleware
+    from rfs_monitoring.web.results import (
         FastAPIResult,
         ResultRoute,
         handle_result,
@@ -69,13 +70,13 @@ __version__ = "0.1.0"
 _LAZY = {
     "AlertConfiguration": "rfs_monitoring.alerts",
     "AlertManager": "rfs_monitoring.alerts",
-    "api_key_auth": "rfs_monitoring.dashboard_api",
-    "monitoring_router": "rfs_monitoring.dashboard_api",
-    "CorrelationIdMiddleware": "rfs_monitoring.web",
-    "FastAPIResult": "rfs_monitoring.web",
-    "ResultRoute": "rfs_monitoring.web",
-    "handle_result": "rfs_monitoring.web",
-    "install_result_routes": "rfs_monitoring.web",
+    "api_key_auth": "rfs_monitoring.dashboard.auth",
+    "monitoring_router": "rfs_monitoring.dashboard.router",
+    "CorrelationIdMiddleware": "rfs_monitoring.web.middleware",
+    "FastAPIResult": "rfs_monitoring.web.results",
+    "ResultRoute": "rfs_monitoring.web.results",
+    "handle_result": "rfs_monitoring.web.results",
+    "install_result_routes": "rfs_monitoring.web.results",
     "OpenTelemetryBridge": "rfs_monitoring.export",
     "PrometheusExporter": "rfs_monitoring.export",
     "register_prometheus": "rfs_monitoring.export",
@@ -85,9 +86,11 @@ _LAZY = {
 # What each lazily served module needs beyond the core dependencies.
 _NEEDS: dict[str, tuple[str, ...]] = {
     "rfs_monitoring.alerts": ("pydantic", "httpx", "pluggy"),
-    "rfs_monitoring.dashboard_api": ("fastapi", "httpx", "pluggy"),
+    "rfs_monitoring.dashboard.auth": ("fastapi", "httpx", "pluggy", "jinja2"),
+    "rfs_monitoring.dashboard.router": ("fastapi", "httpx", "pluggy", "jinja2"),
     "rfs_monitoring.export": (),
-    "rfs_monitoring.web": ("fastapi",),
+    "rfs_monitoring.web.middleware": ("fastapi",),
+    "rfs_monitoring.web.results": ("fastapi",),
 }
 
 

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO
 
 from rfs_monitoring.alerts import AlertManager
-from rfs_monitoring.dashboard_api import MetricsHistory, monitoring_router
+from rfs_monitoring.dashboard import monitoring_router
 from rfs_monitoring.errors import APIError, ConfigurationError, MissingExtraError
 from rfs_monitoring.metrics import OperationMetrics, ResultMetricsCollector
 from rfs_monitoring.mono import MonoResult
@@ -213,7 +213,6 @@ def create_app(
     *,
     collector: ResultMetricsCollector | None = None,
     alert_manager: AlertManager | None = None,
-    history: MetricsHistory | None = None,
     lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """The demo app: the plan's user endpoint, its performance report, the monitoring router."""
@@ -251,7 +250,7 @@ def create_app(
         monitoring_router(
             collector,
             alert_manager if alert_manager is not None else demo_alert_manager(collector),
-            history=history or MetricsHistory(bucket_seconds=2.0, buckets=300),
+            chart_points=150,  # 2 s steps over the default 5 minutes
             title="rfs-monitoring demo",
         )
     )
@@ -315,7 +314,8 @@ class TrafficGenerator:
             return kind, f"/users/u-{self._random.randint(900, 999)}"
         return kind, f"/users/u-bad-{self._random.randint(1, 3)}"
 
-    async def _get(self, client: httpx.AsyncClient, kind: str, path: str) -> None:
+    async def send(self, client: httpx.AsyncClient, kind: str, path: str) -> None:
+        """GET ``path``, counting it under ``kind`` and its status (or as a failure)."""
         try:
             response = await client.get(path)
         except httpx.HTTPError:
@@ -324,7 +324,8 @@ class TrafficGenerator:
         self.sent[kind] += 1
         self.statuses[response.status_code] += 1
 
-    async def _wait_ready(self, client: httpx.AsyncClient, timeout: float = 30.0) -> bool:
+    async def wait_ready(self, client: httpx.AsyncClient, timeout: float = 30.0) -> bool:
+        """Whether the app answered its health endpoint within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -341,15 +342,15 @@ class TrafficGenerator:
         count = 0
         while True:
             kind, path = self._pick()
-            await self._get(client, kind, path)
+            await self.send(client, kind, path)
             count += 1
             if index == 0 and count % 20 == 0:
-                await self._get(client, "report", "/analytics/performance")
+                await self.send(client, "report", "/analytics/performance")
             await asyncio.sleep(pause * self._random.uniform(0.5, 1.5))
 
     async def _slow_worker(self, client: httpx.AsyncClient) -> None:
         while True:
-            await self._get(client, "timeout", f"/users/{SLOW_USER_ID}")
+            await self.send(client, "timeout", f"/users/{SLOW_USER_ID}")
             await asyncio.sleep(0.5)
 
     async def run(self) -> None:
@@ -357,7 +358,7 @@ class TrafficGenerator:
         async with httpx.AsyncClient(
             base_url=self.base_url, timeout=15.0, transport=self._transport
         ) as client:
-            if not await self._wait_ready(client):
+            if not await self.wait_ready(client):
                 self.failures += 1
                 return
             tasks = [asyncio.ensure_future(self._worker(client, i)) for i in range(self.workers)]

@@ -106,7 +106,9 @@ class PrometheusExporter:
         self.namespace = namespace
         self.buckets = _check_bounds(buckets)
 
-    def _source(self) -> ResultMetricsCollector:
+    @property
+    def collector(self) -> ResultMetricsCollector:
+        """The collector read: the one given, else the process-wide instance of the moment."""
         return self._collector if self._collector is not None else ResultMetricsCollector.instance()
 
     def _families(self) -> tuple[Any, Any, Any]:
@@ -137,7 +139,7 @@ class PrometheusExporter:
     def collect(self) -> Iterator[Any]:
         """The current figures of every operation."""
         requests, errors, durations = self._families()
-        for totals in self._source().totals():
+        for totals in self.collector.totals():
             name = totals.operation
             requests.add_metric([name, "success"], totals.total - totals.failed)
             requests.add_metric([name, "failure"], totals.failed)
@@ -237,7 +239,9 @@ class OpenTelemetryBridge:
             description=f"Duration quantiles over the last {quantile_window}.",
         )
 
-    def _source(self) -> ResultMetricsCollector:
+    @property
+    def collector(self) -> ResultMetricsCollector:
+        """The collector read: the one given, else the process-wide instance of the moment."""
         return self._collector if self._collector is not None else ResultMetricsCollector.instance()
 
     def close(self) -> None:
@@ -249,7 +253,7 @@ class OpenTelemetryBridge:
             return []
         observe = self._otel.Observation
         out = []
-        for t in self._source().totals():
+        for t in self.collector.totals():
             out.append(
                 observe(t.total - t.failed, {"operation": t.operation, "outcome": "success"})
             )
@@ -262,7 +266,7 @@ class OpenTelemetryBridge:
         observe = self._otel.Observation
         return [
             observe(n, {"operation": t.operation, "error.code": code})
-            for t in self._source().totals()
+            for t in self.collector.totals()
             for code, n in sorted(t.error_codes.items())
         ]
 
@@ -270,13 +274,13 @@ class OpenTelemetryBridge:
         if not self.enabled:
             return []
         observe = self._otel.Observation
-        return [observe(t.sum_ms, {"operation": t.operation}) for t in self._source().totals()]
+        return [observe(t.sum_ms, {"operation": t.operation}) for t in self.collector.totals()]
 
     def _quantiles(self, options: Any) -> Iterable[Any]:
         if not self.enabled:
             return []
         observe = self._otel.Observation
-        source = self._source()
+        source = self.collector
         out = []
         for name in source.operation_names():
             result = source.operation_metrics(name, self.quantile_window)

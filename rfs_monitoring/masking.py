@@ -27,7 +27,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from rfs_monitoring.errors import ConfigurationError
 
@@ -57,32 +57,44 @@ MAX_DEPTH = 16
 MAX_ITEMS = 1_000
 """Containers with more items are cut, with a marker item at the end."""
 
-# Words that make a key sensitive when they appear anywhere in the normalised key.
-_SENSITIVE_SUBSTRINGS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "authorization",
-    "cookie",
-    "session",
-    "credential",
-    "private_key",
-    "privatekey",
-    "card_number",
-    "cardnumber",
-    "creditcard",
-    "credit_card",
-    "card_no",
-    "security_code",
+# Every sensitive word, stated once: (word, how a key matches it, masked in free text).
+# A key matches a "part" word anywhere in it and a "word" word only as a whole word (``ssn``
+# but not ``lessness``); ``_`` in a word also matches no separator (``api_key``: ``apiKey``).
+# Words marked True are also found in free text as ``word=value`` / ``word: value``, where
+# ``_`` matches ``_``, ``-`` or nothing (``api-key: ...``).
+_SENSITIVE: tuple[tuple[str, Literal["part", "word"], bool], ...] = (
+    ("password", "part", True),
+    ("passwd", "part", True),
+    ("pwd", "word", True),
+    ("secret", "part", True),
+    ("token", "part", True),
+    ("api_key", "part", True),
+    ("authorization", "part", True),
+    ("session_id", "part", True),
+    ("session", "part", True),
+    ("cookie", "part", True),
+    ("cvv", "word", True),
+    ("cvc", "word", True),
+    ("ssn", "word", True),
+    ("credit_card", "part", True),
+    ("card_number", "part", True),
+    ("passphrase", "part", False),
+    ("credential", "part", False),
+    ("private_key", "part", False),
+    ("card_no", "part", False),
+    ("security_code", "part", False),
+    ("pin", "word", False),
+    ("cvv2", "word", False),
+    ("auth", "word", False),
+    ("sid", "word", False),
+    ("otp", "word", False),
+    ("pan", "word", False),
 )
-# Short words that make a key sensitive only as a whole word (``ssn`` but not ``lessness``).
-_SENSITIVE_WORDS = frozenset(
-    {"pwd", "pin", "cvv", "cvc", "cvv2", "ssn", "auth", "sid", "otp", "pan"}
+_SENSITIVE_PARTS = tuple(
+    (word, word.replace("_", "")) for word, match, _ in _SENSITIVE if match == "part"
 )
+_SENSITIVE_WORDS = frozenset(word for word, match, _ in _SENSITIVE if match == "word")
+_TEXT_WORDS = tuple(word for word, _, in_text in _SENSITIVE if in_text)
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -92,8 +104,9 @@ _extra_keys: frozenset[str] = frozenset()
 _JWT = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
 _BEARER = r"(?i:\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{6,}"
 _KV = (
-    r"(?i:\b(?:[a-z0-9]{1,32}[_-]){0,3}(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|"
-    r"authorization|session(?:[_-]?id)?|cookie|cvv|cvc|ssn|credit[_-]?card|card[_-]?number)\b)"
+    r"(?i:\b(?:[a-z0-9]{1,32}[_-]){0,3}(?:"
+    + "|".join(word.replace("_", "[_-]?") for word in _TEXT_WORDS)
+    + r")\b)"
     r"[\"']?\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?(?:\"[^\"]*\"|'[^']*'|[^\s,;&\"'}\]]+)"
 )
 _CARD = r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"
@@ -211,8 +224,8 @@ def is_sensitive_key(key: object) -> bool:
     if norm in _extra_keys:
         return True
     flat = norm.replace("_", "")
-    for word in _SENSITIVE_SUBSTRINGS:
-        if word in norm or word.replace("_", "") in flat:
+    for word, joined in _SENSITIVE_PARTS:
+        if word in norm or joined in flat:
             return True
     return any(part in _SENSITIVE_WORDS for part in _WORD_SPLIT.split(norm))
 
@@ -253,23 +266,10 @@ def _replace_builtin(match: re.Match[str]) -> str:
 
 # Cheap checks that decide whether the builtin patterns can match at all: most logged text
 # (error messages, ids) holds no secret, and one `in` per word is far cheaper than the regex.
-_TRIGGERS = (
-    "eyj",
-    "@",
-    "bearer",
-    "basic",
-    "token",
-    "pass",
-    "pwd",
-    "secret",
-    "key",
-    "auth",
-    "session",
-    "cookie",
-    "cvv",
-    "cvc",
-    "ssn",
-    "card",
+# Each builtin match holds one of these: a JWT's "eyJ", an e-mail's "@", a scheme, or the
+# first part of a free-text sensitive word.
+_TRIGGERS = tuple(
+    dict.fromkeys(("eyj", "@", "bearer", "basic", *(w.split("_")[0] for w in _TEXT_WORDS)))
 )
 _TRIGGER = re.compile("|".join(_TRIGGERS) + r"|(?:\d[ -]?){12}\d")
 

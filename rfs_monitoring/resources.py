@@ -18,16 +18,32 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rfs_monitoring.errors import ConfigurationError
 
-__all__ = ["ResourceSampler", "read_rss_mb", "resource_snapshot", "stop_default_sampler"]
+__all__ = [
+    "RSS_SOURCES",
+    "ResourceSampler",
+    "after_fork_in_child",
+    "default_sampler",
+    "pick_rss_reader",
+    "proc_rss_reader",
+    "psutil_rss_reader",
+    "read_rss_mb",
+    "resource_rss_reader",
+    "resource_snapshot",
+    "start_default_sampler",
+    "stop_default_sampler",
+]
 
 Snapshot = tuple[float | None, float | None]
+RssReader = Callable[[], float | None]
+"""Returns the process RSS in MiB (None when unknown)."""
 
 
-def _rss_from_psutil() -> Callable[[], float | None] | None:
+def psutil_rss_reader() -> RssReader | None:
+    """An RSS reader through psutil, or None when psutil is not installed."""
     try:
         import psutil
     except ImportError:
@@ -40,7 +56,8 @@ def _rss_from_psutil() -> Callable[[], float | None] | None:
     return read
 
 
-def _rss_from_proc() -> Callable[[], float | None] | None:
+def proc_rss_reader() -> RssReader | None:
+    """An RSS reader of ``/proc/self/statm``, or None where there is no such file."""
     path = "/proc/self/statm"
     if not os.path.exists(path):
         return None
@@ -54,7 +71,8 @@ def _rss_from_proc() -> Callable[[], float | None] | None:
     return read
 
 
-def _rss_from_resource() -> Callable[[], float | None] | None:
+def resource_rss_reader() -> RssReader | None:
+    """A peak-RSS reader through the ``resource`` module, or None where it is missing."""
     try:
         import resource
     except ImportError:  # Windows without psutil
@@ -68,18 +86,33 @@ def _rss_from_resource() -> Callable[[], float | None] | None:
     return read
 
 
-def _pick_rss_reader() -> Callable[[], float | None]:
-    for factory in (_rss_from_psutil, _rss_from_proc, _rss_from_resource):
+RSS_SOURCES: tuple[Callable[[], RssReader | None], ...] = (
+    psutil_rss_reader,
+    proc_rss_reader,
+    resource_rss_reader,
+)
+"""The RSS reader factories, best first."""
+
+
+def pick_rss_reader(
+    sources: Iterable[Callable[[], RssReader | None]] = RSS_SOURCES,
+) -> RssReader:
+    """The reader of the first source available; one answering None when there is none."""
+    for factory in sources:
         reader = factory()
         if reader is not None:
             return reader
     return lambda: None
 
 
-def read_rss_mb() -> float | None:
-    """The process resident set size in MiB right now (a system call; not for hot paths)."""
+def read_rss_mb(reader: RssReader | None = None) -> float | None:
+    """The process resident set size in MiB right now (a system call; not for hot paths).
+
+    Args:
+        reader: the reader to use (default: ``pick_rss_reader()``); a fault gives None.
+    """
     try:
-        return _pick_rss_reader()()
+        return (reader or pick_rss_reader())()
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         return None
 
@@ -130,7 +163,7 @@ class ResourceSampler:
             )
             raise ConfigurationError(msg)
         self.interval = float(interval)
-        self._rss_reader = rss_reader if rss_reader is not None else _pick_rss_reader()
+        self._rss_reader = rss_reader if rss_reader is not None else pick_rss_reader()
         self._cpu_clock = cpu_clock
         self._wall_clock = wall_clock
         self._last: tuple[float, float] | None = None
@@ -200,7 +233,8 @@ _default: list[ResourceSampler | None] = [None]
 _default_lock = threading.Lock()
 
 
-def _start_default() -> ResourceSampler:
+def start_default_sampler() -> ResourceSampler:
+    """The default sampler, started first unless it is running."""
     with _default_lock:
         sampler = _default[0]
         if sampler is None or not sampler.running:
@@ -213,19 +247,27 @@ def resource_snapshot() -> Snapshot:
     """The cached ``(rss_mb, cpu_percent)``; starts the default sampler on first use."""
     sampler = _default[0]
     if sampler is None:
-        sampler = _start_default()
+        sampler = start_default_sampler()
     return sampler.snapshot
 
 
-def _after_fork_in_child() -> None:
-    # The sampling thread does not survive fork(); the child starts its own on first use.
+def default_sampler() -> ResourceSampler | None:
+    """The default sampler, or None before the first ``resource_snapshot()`` (starts nothing)."""
+    return _default[0]
+
+
+def after_fork_in_child() -> None:
+    """Forget the default sampler: what a forked child runs (registered with ``os``).
+
+    The sampling thread does not survive fork(); the child starts its own on first use.
+    """
     global _default_lock
     _default_lock = threading.Lock()
     _default[0] = None
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(after_in_child=after_fork_in_child)
 
 
 def stop_default_sampler() -> None:

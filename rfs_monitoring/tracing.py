@@ -70,6 +70,10 @@ def configure_tracing(tracer_provider: Any = None, *, enabled: bool = True) -> N
             (when one is set).
         enabled: False turns spans off whatever provider is set.
 
+    With no provider given, the global one is looked up at the next operation (and then
+    at most once a second while none is set): call this again right after
+    ``set_tracer_provider`` to have spans at once.
+
     Raises:
         ConfigurationError: ``tracer_provider`` has no ``get_tracer`` method.
     """

@@ -411,12 +411,7 @@ def _documented_callables() -> list[object]:
         log_result_operation,
     )
     from rfs_monitoring.alerts import AlertConfiguration, WebhookNotifier
-    from rfs_monitoring.dashboard_api import (
-        HealthThresholds,
-        MetricsHistory,
-        api_key_auth,
-        monitoring_router,
-    )
+    from rfs_monitoring.dashboard import HealthThresholds, api_key_auth, monitoring_router
     from rfs_monitoring.export import OpenTelemetryBridge, PrometheusExporter
     from rfs_monitoring.tracing import configure_tracing
     from rfs_monitoring.web import CorrelationIdMiddleware
@@ -432,7 +427,6 @@ def _documented_callables() -> list[object]:
         configure_tracing,
         monitoring_router,
         HealthThresholds,
-        MetricsHistory,
         api_key_auth,
         AlertManager,
         AlertConfiguration,
@@ -458,8 +452,8 @@ def test_the_configuration_reference_lists_every_parameter() -> None:
 def test_the_configuration_reference_lists_every_environment_variable() -> None:
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     sources = [
-        *ROOT.joinpath("rfs_monitoring").glob("*.py"),
-        *ROOT.joinpath("pytest_rfs").glob("*.py"),
+        *ROOT.joinpath("rfs_monitoring").rglob("*.py"),
+        *ROOT.joinpath("pytest_rfs").rglob("*.py"),
     ]
     variables = {
         name

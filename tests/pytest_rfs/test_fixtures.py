@@ -17,7 +17,8 @@ from pytest_rfs.fixtures import (
     correlation_id_for,
 )
 from pytest_rfs.generators import ResultFactory
-from pytest_rfs.result_helpers import mock_result_service, register_service, unregister_service
+from pytest_rfs.mocking import mock_result_service
+from pytest_rfs.registry import register_service, unregister_service
 from rfs_monitoring import (
     APIError,
     ConfigurationError,
@@ -57,7 +58,7 @@ def entry(**fields: Any) -> ResultLogEntry:
 def capture_of(*entries: ResultLogEntry) -> LogCapture:
     capture = LogCapture()
     for item in entries:
-        capture._append(item)
+        capture.append(item)
     return capture
 
 
@@ -226,7 +227,7 @@ class TestLogCapture:
 
     def test_assert_all_structured_wrong_objects(self) -> None:
         capture = LogCapture()
-        capture._entries.append("text line")  # type: ignore[arg-type]
+        capture.append("text line")  # type: ignore[arg-type]
         assert failure_message(capture.assert_all_structured) == (
             "entry [0] is not a structured ResultLogEntry: got str: 'text line'"
         )

@@ -104,7 +104,7 @@ def test_registration_comes_from_the_entry_point(tmp_path: Path) -> None:
         import sys
         import rfs_monitoring
         from rfs_monitoring import APIError, FluxResult, MonoResult, Result, Success
-        loaded = ("hypothesis", "pytest", "rfs_monitoring._hypothesis")
+        loaded = ("hypothesis", "pytest", "rfs_monitoring._hypothesis", "rfs_monitoring.strategies")
         print(sorted(name for name in loaded if name in sys.modules))
 
         from hypothesis import find, strategies as st

@@ -21,6 +21,7 @@ from pytest_rfs.laws import (
     assert_mono_matches_result,
     check_result_laws,
 )
+from pytest_rfs.laws.comparing import same
 from pytest_rfs.strategies import flux_results, results
 from rfs_monitoring import APIError, Failure, FluxResult, MonoResult, Result, Success
 
@@ -166,12 +167,11 @@ class TestAssertChainLaws:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # Every earlier law only looks at one Result; this one looks at whole batches.
-        from pytest_rfs import laws
-
-        monkeypatch.setattr(laws, "_LAWS", laws._LAWS[-1:])
         monkeypatch.setattr(Failure, "bind", lambda self, fn: fn(0))
         with pytest.raises(LawViolation) as excinfo:
-            assert_chain_laws(parse, cap, values=st.integers(), settings=QUICK)
+            assert_chain_laws(
+                parse, cap, values=st.integers(), settings=QUICK, laws=["flux_bind_invariants"]
+            )
         assert excinfo.value.law == "flux_bind_invariants"
         assert "never turns a Failure into a Success" in str(excinfo.value)
         assert excinfo.value.given == {"flux": FluxResult([Failure("")])}
@@ -199,6 +199,20 @@ class TestAssertChainLaws:
         assert str(excinfo.value) == message
         with pytest.raises(TypeError):
             check_result_laws(**arguments)
+
+    def test_laws_picks_the_laws_to_check(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # A map that ignores its function breaks map_via_bind, not map_identity.
+        monkeypatch.setattr(Success, "map", lambda self, fn: self)
+        assert_chain_laws(parse, cap, values=st.integers(), settings=QUICK, laws="map_identity")
+        with pytest.raises(LawViolation) as excinfo:
+            assert_chain_laws(
+                parse, cap, values=st.integers(), settings=QUICK, laws=["map_via_bind"]
+            )
+        assert excinfo.value.law == "map_via_bind"
+
+    def test_laws_rejects_unknown_names(self) -> None:
+        with pytest.raises(ValueError, match=r"^unknown law\(s\) 'nope'; known: map_identity, "):
+            assert_chain_laws(parse, cap, values=st.integers(), laws=["map_identity", "nope"])
 
 
 class TestChain:
@@ -346,7 +360,6 @@ class TestFluxInvariants:
 
 class TestSame:
     def test_equality_rules(self) -> None:
-        same = laws_module._same
         assert same(ValueError("a"), ValueError("a"))
         assert not same(ValueError("a"), ValueError("b"))
         assert not same(ValueError("a"), KeyError("a"))

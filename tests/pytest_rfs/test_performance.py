@@ -58,6 +58,13 @@ class TestMeasure:
 
         assert measure(op, iterations=3).failures == 3
 
+    def test_object_with_an_async_call_outside_a_loop(self) -> None:
+        class Operation:
+            async def __call__(self) -> object:
+                return Failure("e")
+
+        assert measure(Operation(), iterations=2).failures == 2
+
     def test_mono_outside_a_loop(self) -> None:
         assert measure(MonoResult.from_value(1), iterations=3).iterations == 3
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import textwrap
 
@@ -196,8 +197,12 @@ class TestPluginLoading:
         result = pytester.runpytest_inprocess("-p", "no:rfs", "--rfs-seed=1")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
 
-    def test_helper_modules_get_assertion_rewriting(self) -> None:
-        loader = sys.modules["pytest_rfs.result_helpers"].__loader__
+    @pytest.mark.parametrize(
+        "module", ["pytest_rfs.assertions", "pytest_rfs.mocking", "pytest_rfs.result_helpers"]
+    )
+    def test_helper_modules_get_assertion_rewriting(self, module: str) -> None:
+        importlib.import_module(module)
+        loader = sys.modules[module].__loader__
         assert type(loader).__name__ == "AssertionRewritingHook"
 
     def test_result_comparison_is_explained(self, pytester: pytest.Pytester) -> None:

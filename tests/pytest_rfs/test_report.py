@@ -848,4 +848,4 @@ class TestFigures:
 
     def test_a_report_without_the_property_has_no_figures(self) -> None:
         report = pytest.TestReport("t.py::test", ("t.py", 0, "test"), {}, "passed", None, "call")
-        assert rpt._figures_from_report(report, {"op": [1.0]}) == {}
+        assert rpt.figures_from_report(report, {"op": [1.0]}) == {}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 import pytest_rfs.strategies as strategies_module
-import rfs_monitoring._hypothesis as hypothesis_support
+import rfs_monitoring.strategies as hypothesis_support
 from pytest_rfs.strategies import (
     api_errors,
     correlation_ids,
@@ -32,8 +32,8 @@ from rfs_monitoring import (
     Result,
     Success,
 )
-from rfs_monitoring._hypothesis import _success_count_range
 from rfs_monitoring.context import is_valid_correlation_id
+from rfs_monitoring.strategies import success_count_range
 
 QUICK = settings(max_examples=30, database=None, deadline=None)
 FIND = settings(max_examples=500, database=None, deadline=None)
@@ -208,7 +208,7 @@ class TestFluxResults:
     def test_a_foreign_strategy_lacking_a_variant_yields_nothing(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(hypothesis_support, "_VARIANT_TRIES", 2)
+        monkeypatch.setattr(hypothesis_support, "VARIANT_TRIES", 2)
         strategy = flux_results(successes(), min_success_rate=0.5, max_success_rate=0.5, min_size=2)
         with pytest.raises(Unsatisfiable):
             find(strategy, lambda _: True, settings=settings(QUICK, max_examples=3))
@@ -283,7 +283,7 @@ class TestFluxResults:
     def test_success_count_range_agrees_with_success_rate(
         self, size: int, low: float, high: float, expected: tuple[int, int] | None
     ) -> None:
-        assert _success_count_range(size, low, high) == expected
+        assert success_count_range(size, low, high) == expected
         fitting = [
             k
             for k in range(size + 1)

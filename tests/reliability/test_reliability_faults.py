@@ -268,7 +268,7 @@ def fill_the_disk(archive: MetricsArchive) -> None:
     The page limit is set on the archive's own connection (it is per connection); the
     table is then packed with rows of shrinking size until not even a tiny one fits.
     """
-    conn = archive._conn
+    conn = archive.connection
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages + 4}")
     insert = (

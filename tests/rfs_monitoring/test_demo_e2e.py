@@ -299,8 +299,8 @@ class TestDemoAppInProcess:
         generator = TrafficGenerator("http://demo", transport=Refusing())
         client = httpx.AsyncClient(base_url="http://demo", transport=Refusing())
         async with client:
-            assert await generator._wait_ready(client, timeout=0.2) is False
-            await generator._get(client, "ok", "/users/u-001")
+            assert await generator.wait_ready(client, timeout=0.2) is False
+            await generator.send(client, "ok", "/users/u-001")
         assert generator.failures == 1
 
     @pytest.mark.parametrize(("rps", "workers"), [(0, 1), (5, 0)])

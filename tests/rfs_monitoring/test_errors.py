@@ -18,7 +18,16 @@ from rfs_monitoring import (
     RfsMonitoringError,
     UnwrapError,
 )
-from rfs_monitoring.errors import error_code_of
+from rfs_monitoring.errors import (
+    ErrorClassification,
+    FaultKind,
+    classify_error,
+    code_text,
+    error_code_of,
+    fault_of_status,
+    is_timeout,
+    known_code_of,
+)
 
 
 class TestErrorCode:
@@ -321,3 +330,90 @@ class TestErrorCodeOf:
 
         with pytest.raises(RuntimeError, match="no code"):
             error_code_of(Weird())
+
+
+class TestClassifyError:
+    """One classification: code -> HTTP status -> whose fault."""
+
+    @pytest.mark.parametrize(
+        ("error", "expected"),
+        [
+            (APIError.not_found("user", 1), ("NOT_FOUND", 404, FaultKind.CLIENT)),
+            (APIError.validation_error("bad"), ("VALIDATION_ERROR", 422, FaultKind.CLIENT)),
+            (APIError.internal(), ("INTERNAL_ERROR", 500, FaultKind.SERVER)),
+            (APIError.timeout(), ("TIMEOUT", 504, FaultKind.TIMEOUT)),
+            (TimeoutError("slow"), ("TIMEOUT", 504, FaultKind.TIMEOUT)),
+            (ResultTimeoutError(1.0, "op"), ("TIMEOUT", 504, FaultKind.TIMEOUT)),
+            (ValueError("no code"), ("UNKNOWN", 500, FaultKind.SERVER)),
+            ("a plain string", ("UNKNOWN", 500, FaultKind.SERVER)),
+        ],
+    )
+    def test_known_shapes(self, error: object, expected: tuple[str, int, FaultKind]) -> None:
+        result = classify_error(error)
+        assert (result.code, result.http_status, result.fault) == expected
+
+    def test_a_code_attribute_in_any_case_takes_its_error_codes_status(self) -> None:
+        class Coded(Exception):
+            code = "conflict"
+
+        assert classify_error(Coded()) == ErrorClassification("conflict", 409, FaultKind.CLIENT)
+
+    def test_an_int_code_in_the_http_error_range_is_its_own_status(self) -> None:
+        class Http(Exception):
+            code = 429
+
+        class Weird(Exception):
+            code = 7
+
+        assert classify_error(Http()) == ErrorClassification("429", 429, FaultKind.CLIENT)
+        assert classify_error(Weird()) == ErrorClassification("7", 500, FaultKind.SERVER)
+
+    def test_an_unknown_code_on_a_timeout_is_still_a_timeout(self) -> None:
+        class SlowUpstream(TimeoutError):
+            code = "UPSTREAM_SLOW"
+
+        assert classify_error(SlowUpstream()) == ErrorClassification(
+            "UPSTREAM_SLOW", 504, FaultKind.TIMEOUT
+        )
+
+    @pytest.mark.parametrize(
+        ("status", "fault"),
+        [
+            (400, FaultKind.CLIENT),
+            (499, FaultKind.CLIENT),
+            (504, FaultKind.TIMEOUT),
+            (500, FaultKind.SERVER),
+            (503, FaultKind.SERVER),
+            (302, FaultKind.SERVER),
+        ],
+    )
+    def test_fault_of_status(self, status: int, fault: FaultKind) -> None:
+        assert fault_of_status(status) is fault
+        assert str(fault) == fault.value
+
+
+class TestCodeHelpers:
+    def test_code_text_reads_enum_values(self) -> None:
+        assert code_text(ErrorCode.NOT_FOUND) == "NOT_FOUND"
+        assert code_text(404) == "404"
+
+    def test_is_timeout(self) -> None:
+        assert is_timeout(TimeoutError())
+        assert is_timeout(APIError.timeout())
+        assert not is_timeout(APIError.not_found("x", 1))
+        assert not is_timeout(ValueError())
+
+    def test_known_code_of(self) -> None:
+        class Lower(Exception):
+            code = "not_found"
+
+        class Other(Exception):
+            code = "NOPE"
+
+        class Direct(Exception):
+            code = ErrorCode.CONFLICT
+
+        assert known_code_of(Lower()) is ErrorCode.NOT_FOUND
+        assert known_code_of(Other()) is None
+        assert known_code_of(Direct()) is ErrorCode.CONFLICT
+        assert known_code_of(ValueError()) is None

@@ -138,6 +138,16 @@ class TestPrometheus:
         assert DEFAULT_BUCKETS_SECONDS[0] == 0.001
         assert PrometheusExporter().buckets == DEFAULT_BUCKETS_SECONDS
 
+    def test_the_collector_read_follows_set_instance(
+        self, collector: ResultMetricsCollector
+    ) -> None:
+        assert PrometheusExporter(collector).collector is collector
+        previous = ResultMetricsCollector.set_instance(collector)
+        try:
+            assert PrometheusExporter().collector is collector
+        finally:
+            ResultMetricsCollector.set_instance(previous)
+
     def test_without_prometheus_client_the_extra_is_named(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -199,7 +209,7 @@ class TestOpenTelemetry:
     ) -> None:
         provider = MeterProvider(metric_readers=[reader])
         OpenTelemetryBridge(collector, meter_provider=provider, quantile_window="5m")
-        clock = collector._clock
+        clock = collector.clock
         assert isinstance(clock, FakeClock)
         clock.t += 3600
         got = points(reader)
@@ -221,7 +231,7 @@ class TestOpenTelemetry:
         previous = ResultMetricsCollector.set_instance(mine)
         try:
             bridge = OpenTelemetryBridge()
-            assert bridge._source() is mine
+            assert bridge.collector is mine
             bridge.close()
         finally:
             ResultMetricsCollector.set_instance(previous)

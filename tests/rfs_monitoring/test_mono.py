@@ -21,6 +21,7 @@ from rfs_monitoring import (
     Success,
 )
 from rfs_monitoring import mono as mono_module
+from rfs_monitoring.mono import settle
 
 
 class Counter:
@@ -553,3 +554,22 @@ class TestMonoMatchesPlainResult:
         finally:
             loop.close()
         assert got == _apply_plain(start, chain)
+
+
+class TestSettle:
+    """The one "await until it is a Result" rule."""
+
+    @pytest.mark.asyncio
+    async def test_settles_every_shape_to_a_result(self) -> None:
+        async def gives(value: object) -> object:
+            return value
+
+        assert await settle(Success(1)) == Success(1)
+        assert await settle(MonoResult.from_value(2)) == Success(2)
+        assert await settle(gives(Failure("e"))) == Failure("e")
+        assert await settle(gives(MonoResult.from_error("x"))) == Failure("x")
+
+    @pytest.mark.asyncio
+    async def test_a_value_that_is_no_result_becomes_an_adapter_failure(self) -> None:
+        outcome = await settle(42)
+        assert isinstance(outcome.unwrap_error(), ResultAdapterError)

@@ -7,12 +7,19 @@ import threading
 
 import pytest
 
-from rfs_monitoring import resources
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.resources import (
+    RSS_SOURCES,
     ResourceSampler,
+    after_fork_in_child,
+    default_sampler,
+    pick_rss_reader,
+    proc_rss_reader,
+    psutil_rss_reader,
     read_rss_mb,
+    resource_rss_reader,
     resource_snapshot,
+    start_default_sampler,
     stop_default_sampler,
 )
 
@@ -91,10 +98,10 @@ class TestThread:
 
     def test_the_default_sampler_starts_lazily(self) -> None:
         stop_default_sampler()
-        assert resources._default[0] is None
+        assert default_sampler() is None
         rss, cpu = resource_snapshot()
         try:
-            sampler = resources._default[0]
+            sampler = default_sampler()
             assert sampler is not None
             assert sampler.running
             assert rss is None or rss > 0
@@ -115,13 +122,15 @@ class TestSources:
         def broken() -> float:
             raise OSError("gone")
 
-        monkeypatch.setattr(resources, "_pick_rss_reader", lambda: broken)
-        assert read_rss_mb() is None
+        assert read_rss_mb(broken) is None
+
+    def test_sources_are_tried_best_first(self) -> None:
+        assert (psutil_rss_reader, proc_rss_reader, resource_rss_reader) == RSS_SOURCES
 
     def test_without_psutil_proc_is_used(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(sys.modules, "psutil", None)
-        assert resources._rss_from_psutil() is None
-        reader = resources._pick_rss_reader()
+        assert psutil_rss_reader() is None
+        reader = pick_rss_reader()
         if sys.platform.startswith("linux"):
             assert reader is not None
             value = reader()
@@ -129,7 +138,7 @@ class TestSources:
             assert value > 1.0
 
     def test_proc_reader(self) -> None:
-        reader = resources._rss_from_proc()
+        reader = proc_rss_reader()
         if not sys.platform.startswith("linux"):
             assert reader is None
             return
@@ -139,7 +148,7 @@ class TestSources:
         assert value > 1.0
 
     def test_resource_module_reader(self) -> None:
-        reader = resources._rss_from_resource()
+        reader = resource_rss_reader()
         if sys.platform == "win32":
             assert reader is None
             return
@@ -149,33 +158,32 @@ class TestSources:
         assert value > 1.0
 
     def test_no_source_at_all(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for name in ("_rss_from_psutil", "_rss_from_proc", "_rss_from_resource"):
-            monkeypatch.setattr(resources, name, lambda: None)
-        assert resources._pick_rss_reader()() is None
+        nothing = (lambda: None, lambda: None, lambda: None)
+        assert pick_rss_reader(nothing)() is None
 
     def test_no_proc_and_no_resource_module(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(resources.os.path, "exists", lambda path: False)
-        assert resources._rss_from_proc() is None
+        monkeypatch.setattr("os.path.exists", lambda path: False)
+        assert proc_rss_reader() is None
         monkeypatch.setitem(sys.modules, "resource", None)
-        assert resources._rss_from_resource() is None
+        assert resource_rss_reader() is None
 
 
 def test_starting_the_default_twice_keeps_one_sampler() -> None:
     stop_default_sampler()
     try:
-        first = resources._start_default()
-        assert resources._start_default() is first
+        first = start_default_sampler()
+        assert start_default_sampler() is first
     finally:
         stop_default_sampler()
 
 
 def test_the_fork_hook_forgets_the_parents_sampler() -> None:
     resource_snapshot()
-    parent = resources._default[0]
+    parent = default_sampler()
     assert parent is not None
-    resources._after_fork_in_child()  # what a forked child runs (here: in this process)
+    after_fork_in_child()  # what a forked child runs (here: in this process)
     try:
-        assert resources._default[0] is None
+        assert default_sampler() is None
     finally:
         parent.stop()
         stop_default_sampler()

@@ -200,7 +200,7 @@ class TestProviderDetection:
         assert not rfs_tracing.tracing_enabled()
         assert not rfs_tracing.tracing_enabled()  # re-checked at most once a second
         monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
-        rfs_tracing._state.checked_at = -10.0
+        rfs_tracing.configure_tracing(None)  # looks the global provider up again at once
         try:
             assert rfs_tracing.tracing_enabled()
             handle = rfs_tracing.start_span("x")
@@ -216,7 +216,6 @@ class TestProviderDetection:
 
         rfs_tracing.configure_tracing(None)
         monkeypatch.setattr(trace, "get_tracer_provider", broken)
-        rfs_tracing._state.checked_at = -10.0
         assert not rfs_tracing.tracing_enabled()
 
     def test_a_tracer_that_fails_means_no_span(self) -> None:

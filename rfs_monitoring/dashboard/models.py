@@ -1,0 +1,108 @@
+"""The monitoring API's response and request models (dataclasses FastAPI serialises)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Literal
+
+from rfs_monitoring.alerts import AlertStatus
+from rfs_monitoring.metrics import SeriesPoint as BucketPoint
+
+__all__ = [
+    "HealthStatus",
+    "LogLevelRequest",
+    "LogLevelState",
+    "OperationHealth",
+    "OperationSummary",
+    "ResultPatternHealth",
+    "SeriesPoint",
+]
+
+HealthStatus = Literal["healthy", "degraded", "unhealthy"]
+
+
+@dataclasses.dataclass
+class OperationSummary:
+    """Headline figures of one operation (a row of ``GET /operations``)."""
+
+    operation_name: str
+    total_requests: int
+    failed_requests: int
+    success_rate: float
+    p50_response_time_ms: float
+    p90_response_time_ms: float
+    p99_response_time_ms: float
+    requests_per_second: float
+    status: HealthStatus
+
+
+@dataclasses.dataclass
+class OperationHealth:
+    """Health of one operation and the reasons for it."""
+
+    operation_name: str
+    status: HealthStatus
+    total_requests: int
+    success_rate: float
+    p99_response_time_ms: float
+    reasons: list[str]
+
+
+@dataclasses.dataclass
+class ResultPatternHealth:
+    """Overall health of the Result-returning operations (``GET /health/result-patterns``)."""
+
+    status: HealthStatus
+    time_range: str
+    checked_at: dt.datetime
+    total_requests: int
+    overall_success_rate: float
+    operations: list[OperationHealth]
+    firing_alerts: list[AlertStatus]
+    logging: dict[str, int]
+    logging_dropped: int
+    collector: dict[str, int]
+    collector_memory_bytes: int
+
+
+@dataclasses.dataclass
+class SeriesPoint:
+    """One time step of a chart series (``GET /timeseries``); None when it had no requests."""
+
+    timestamp: dt.datetime
+    requests: int
+    failures: int
+    success_rate: float | None
+    p50_response_time_ms: float | None
+    p90_response_time_ms: float | None
+    p99_response_time_ms: float | None
+
+    @classmethod
+    def of(cls, point: BucketPoint) -> SeriesPoint:
+        """The JSON shape of one of the collector's ``rfs_monitoring.metrics.SeriesPoint``."""
+        return cls(
+            timestamp=point.start,
+            requests=point.requests,
+            failures=point.failures,
+            success_rate=point.success_rate,
+            p50_response_time_ms=point.p50_ms,
+            p90_response_time_ms=point.p90_ms,
+            p99_response_time_ms=point.p99_ms,
+        )
+
+
+@dataclasses.dataclass
+class LogLevelRequest:
+    """Body of ``PUT /log-levels``: a level name, for one operation or (None) globally."""
+
+    level: str
+    operation: str | None = None
+
+
+@dataclasses.dataclass
+class LogLevelState:
+    """The log level now in force for ``operation`` (None: the global one)."""
+
+    level: str
+    operation: str | None = None

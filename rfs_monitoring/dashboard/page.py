@@ -1,0 +1,84 @@
+"""The dashboard page: the view-model rendered by the package's Jinja2 templates.
+
+Templates live in ``templates/`` and the stylesheet in ``static/`` (package data); the
+environment autoescapes every value, so the view-model carries plain text.
+"""
+
+from __future__ import annotations
+
+from rfs_monitoring.alerts import AlertManager
+from rfs_monitoring.dashboard.health import HealthThresholds
+from rfs_monitoring.dashboard.view import (
+    DEFAULT_CHART_POINTS,
+    DEFAULT_CHART_RANGE,
+    ChartRange,
+    DashboardView,
+    build_view,
+)
+from rfs_monitoring.errors import MissingExtraError
+from rfs_monitoring.metrics import ResultMetricsCollector
+
+try:
+    import jinja2
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+    from starlette.templating import Jinja2Templates
+except ImportError as exc:  # pragma: no cover - only without the extra
+    raise MissingExtraError("rfs_monitoring.dashboard", "fastapi", exc.name or "jinja2") from exc
+
+__all__ = ["TEMPLATES", "page_response", "render_dashboard", "render_page"]
+
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader("rfs_monitoring.dashboard", "templates"),
+                jinja2.PackageLoader("rfs_monitoring.dashboard", "static"),
+            ]
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+)
+"""The dashboard's templates (``page.html``, ``charts.html``), autoescaped."""
+
+_PAGE = "page.html"
+
+
+def render_page(view: DashboardView) -> str:
+    """The HTML of the dashboard showing ``view``."""
+    return TEMPLATES.get_template(_PAGE).render(view=view)
+
+
+def page_response(request: Request, view: DashboardView) -> HTMLResponse:
+    """The dashboard showing ``view`` as the response to ``request``."""
+    return TEMPLATES.TemplateResponse(request, _PAGE, {"view": view})
+
+
+async def render_dashboard(
+    collector: ResultMetricsCollector,
+    alert_manager: AlertManager,
+    thresholds: HealthThresholds,
+    *,
+    time_range: str | float = "1h",
+    operation: str = "*",
+    refresh_seconds: int = 5,
+    api_base: str = "/monitoring",
+    title: str = "rfs-monitoring",
+    chart_range: ChartRange = DEFAULT_CHART_RANGE,
+    chart_points: int = DEFAULT_CHART_POINTS,
+) -> str:
+    """The dashboard page as HTML (see ``view.build_view`` for the arguments)."""
+    view = await build_view(
+        collector,
+        alert_manager,
+        thresholds,
+        time_range=time_range,
+        operation=operation,
+        refresh_seconds=refresh_seconds,
+        api_base=api_base,
+        title=title,
+        chart_range=chart_range,
+        chart_points=chart_points,
+    )
+    return render_page(view)

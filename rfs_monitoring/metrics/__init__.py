@@ -1,0 +1,67 @@
+"""Metrics: per-operation counts, latency quantiles and error groups in time buckets.
+
+Modules, in data-flow order:
+
+=============  ==============================================================================
+time_range     ``parse_time_range`` (the one time-range parser), named ranges, query windows
+records        ``MetricSample``, ``OperationMetrics``, ``ErrorSummary``, ``OperationTotals``,
+               ``SeriesPoint``, ``TierSizes``
+grouping       ``normalise_error_message``, the one error-group merge, the cardinality caps
+sketch         ``LatencySketch``: mergeable quantiles within 1%
+bucket         ``MetricBucket`` (its fields declared once) and an operation's bucket tiers
+query          the buckets covering a window, merged into figures, error rankings, series
+store          every operation's tiers behind one lock (the collector's base)
+collector      ``ResultMetricsCollector``: the recording hot path and the public queries
+archive        ``MetricsArchive``: SQLite hours past the in-memory retention
+=============  ==============================================================================
+
+Error messages are masked (``rfs_monitoring.masking.mask_text``) and normalised (numbers,
+UUIDs, hex ids and quoted values become placeholders) before they are stored, so
+"user 123 not found" and "user 456 not found" are one group.
+"""
+
+from __future__ import annotations
+
+from rfs_monitoring.metrics.archive import MetricsArchive
+from rfs_monitoring.metrics.bucket import MINUTE_SLOTS, SECOND_SLOTS, MetricBucket
+from rfs_monitoring.metrics.collector import FOLD_BATCH, ResultMetricsCollector
+from rfs_monitoring.metrics.grouping import OTHER, normalise_error_message
+from rfs_monitoring.metrics.query import Snapshot
+from rfs_monitoring.metrics.records import (
+    ErrorSummary,
+    MetricSample,
+    OperationMetrics,
+    OperationTotals,
+    SeriesPoint,
+    TierSizes,
+)
+from rfs_monitoring.metrics.sketch import LatencySketch
+from rfs_monitoring.metrics.time_range import (
+    ACCEPTED_TIME_RANGES,
+    NAMED_RANGES,
+    TimeRange,
+    parse_time_range,
+)
+
+__all__ = [
+    "ACCEPTED_TIME_RANGES",
+    "FOLD_BATCH",
+    "MINUTE_SLOTS",
+    "NAMED_RANGES",
+    "OTHER",
+    "SECOND_SLOTS",
+    "ErrorSummary",
+    "LatencySketch",
+    "MetricBucket",
+    "MetricSample",
+    "MetricsArchive",
+    "OperationMetrics",
+    "OperationTotals",
+    "ResultMetricsCollector",
+    "SeriesPoint",
+    "Snapshot",
+    "TierSizes",
+    "TimeRange",
+    "normalise_error_message",
+    "parse_time_range",
+]

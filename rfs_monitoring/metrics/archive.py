@@ -1,0 +1,308 @@
+"""SQLite archive of hour buckets: metrics older than the in-memory retention.
+
+``ResultMetricsCollector(archive=MetricsArchive("metrics.db"))`` writes every hour bucket
+that leaves its in-memory retention to the archive (in ``flush_archive()``, which every query
+calls: never on the recording path), and reads the archive for windows reaching further back
+("30d"). Several processes can share one file: each writes rows under its own ``source`` id,
+and a query merges the rows of every source (rows are whole hours, so windows shorter than an
+hour read memory only). ``collector.checkpoint()`` also writes the hours still in memory
+(e.g. at shutdown, or every few minutes), so a restarted process or a sibling worker sees them.
+Rows older than the archive's ``retention`` (default 90 days) are deleted when it is written.
+
+The file uses WAL journaling and a busy timeout, so readers never block the writer and
+concurrent writers wait for each other instead of failing. Only the standard library's
+``sqlite3`` is used.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.metrics.bucket import BUCKET_FIELDS, FieldKind, MetricBucket
+from rfs_monitoring.metrics.sketch import LatencySketch
+
+__all__ = ["SCHEMA_VERSION", "MetricsArchive", "default_source", "enable_wal"]
+
+SCHEMA_VERSION = 1
+"""Version of the table layout, kept in ``PRAGMA user_version``."""
+
+
+class _Codec(NamedTuple):
+    sql: str
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _counts(text: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in json.loads(text).items()}
+
+
+def _groups(text: str) -> dict[str, list[Any]]:
+    return {str(k): [int(v[0]), float(v[1]), v[2]] for k, v in json.loads(text).items()}
+
+
+def _sketch(blob: bytes) -> LatencySketch:
+    return LatencySketch.from_bytes(bytes(blob))
+
+
+_CODECS: dict[FieldKind, _Codec] = {
+    "int": _Codec("INTEGER", int, int),
+    "float": _Codec("REAL", float, float),
+    "sketch": _Codec("BLOB", LatencySketch.to_bytes, _sketch),
+    "counts": _Codec("TEXT", _json, _counts),
+    "groups": _Codec("TEXT", _json, _groups),
+}
+_FIELDS = tuple((name, _CODECS[kind]) for name, kind in BUCKET_FIELDS.items())
+# a row is (operation, source, *the bucket's fields, written_at); the bucket's start is
+# the row's hour_start
+_BUCKET_COLUMNS = tuple("hour_start" if name == "start" else name for name, _ in _FIELDS)
+_COLUMNS = ", ".join(("operation", "source", *_BUCKET_COLUMNS))
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rfs_metric_hours (\n"
+    "    operation TEXT NOT NULL,\n"
+    "    source TEXT NOT NULL,\n"
+    + "".join(
+        f"    {column} {codec.sql} NOT NULL,\n"
+        for column, (_, codec) in zip(_BUCKET_COLUMNS, _FIELDS, strict=True)
+    )
+    + "    written_at REAL NOT NULL,\n"
+    "    PRIMARY KEY (operation, source, hour_start)\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS rfs_metric_hours_by_time ON rfs_metric_hours (hour_start);\n"
+)
+_INSERT = (
+    f"INSERT OR REPLACE INTO rfs_metric_hours ({_COLUMNS}, written_at) "
+    f"VALUES ({', '.join('?' for _ in range(len(_BUCKET_COLUMNS) + 3))})"
+)
+
+
+def default_source() -> str:
+    """A source id unique to this process and archive object: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class MetricsArchive:
+    """An SQLite file of hour buckets, shareable by several processes.
+
+    Args:
+        path: the database file (created with its directory if missing).
+        retention: rows older than this are deleted on write (default 90 days).
+        source: the id this process writes its rows under (default: host, pid, random).
+        clock: returns epoch seconds (inject a fake one in tests).
+        timeout: seconds a writer waits for another process's lock.
+
+    Raises:
+        ConfigurationError: a bad argument, or a file that is no archive of this version.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        retention: _dt.timedelta = _dt.timedelta(days=90),
+        source: str | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 10.0,
+    ) -> None:
+        if not isinstance(retention, _dt.timedelta) or retention < _dt.timedelta(hours=1):
+            msg = f"archive retention must be a timedelta of at least one hour, got {retention!r}"
+            raise ConfigurationError(msg)
+        if source is not None and (not isinstance(source, str) or not source):
+            msg = f"archive source must be a non-empty str, got {source!r}"
+            raise ConfigurationError(msg)
+        self.path = Path(path)
+        self.retention = retention
+        self.source = source or default_source()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            str(self.path), timeout=timeout, check_same_thread=False, isolation_level=None
+        )
+        try:
+            _prepare(conn, self.path, timeout)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        # an archive dropped without close() still closes its connection when collected
+        self._finalizer = weakref.finalize(self, conn.close)
+
+    def __repr__(self) -> str:
+        return f"MetricsArchive({str(self.path)!r}, source={self.source!r})"
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The archive's SQLite connection (WAL, autocommit), for inspection and maintenance.
+
+        E.g. ``PRAGMA`` settings that are per connection. Rows written through it bypass the
+        archive's lock and its retention.
+        """
+        return self._conn
+
+    def close(self) -> None:
+        """Close the database connection (idempotent)."""
+        with self._lock:
+            self._finalizer()
+
+    def __enter__(self) -> MetricsArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, rows: Iterable[tuple[str, MetricBucket]], *, now: float | None = None) -> int:
+        """Store ``(operation, hour bucket)`` rows under this source, then purge old rows.
+
+        A row for the same operation, source and hour replaces the earlier one.
+        Returns how many rows were written.
+        """
+        stamp = self._clock() if now is None else now
+        values = [_encode(op, self.source, bucket, stamp) for op, bucket in rows]
+        cutoff = int(stamp - self.retention.total_seconds())
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(_INSERT, values)
+                self._conn.execute("DELETE FROM rfs_metric_hours WHERE hour_start < ?", (cutoff,))
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return len(values)
+
+    def purge(self, *, now: float | None = None) -> int:
+        """Delete rows older than the retention; returns how many."""
+        stamp = self._clock() if now is None else now
+        cutoff = int(stamp - self.retention.total_seconds())
+        with self._lock:
+            cursor = self._conn.execute(
+                "DELETE FROM rfs_metric_hours WHERE hour_start < ?", (cutoff,)
+            )
+            return cursor.rowcount
+
+    # ------------------------------------------------------------------ reading
+
+    def load(
+        self,
+        operations: list[str] | None,
+        *,
+        start: int,
+        end: int,
+        own_before: Mapping[str, int] | None = None,
+    ) -> list[tuple[str, MetricBucket]]:
+        """Rows with ``start <= hour_start < end`` as ``(operation, bucket)``.
+
+        Args:
+            operations: the operations to read (None: all).
+            own_before: per operation, the first hour this process still holds in memory:
+                its own rows from that hour on are skipped (they would count twice); rows
+                of other sources are always read.
+        """
+        sql = f"SELECT {_COLUMNS} FROM rfs_metric_hours WHERE hour_start >= ? AND hour_start < ?"
+        params: list[Any] = [start, end]
+        if operations is not None:
+            if not operations:
+                return []
+            sql += f" AND operation IN ({', '.join('?' for _ in operations)})"
+            params.extend(operations)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY hour_start", params).fetchall()
+        horizons = own_before or {}
+        out = []
+        for row in rows:
+            operation, source, hour_start = row[0], row[1], row[2]
+            if source == self.source and hour_start >= horizons.get(operation, end):
+                continue
+            out.append((operation, _decode(row)))
+        return out
+
+    def operations(self) -> list[str]:
+        """Every operation with rows in the archive, sorted."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT operation FROM rfs_metric_hours ORDER BY operation"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def sources(self) -> list[str]:
+        """Every source with rows in the archive, sorted."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT source FROM rfs_metric_hours ORDER BY source"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
+def enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch ``conn`` to WAL journaling, retrying for ``timeout`` s while the file is locked.
+
+    Switching the journal mode takes an exclusive lock and SQLite answers "database is
+    locked" at once, without its busy handler, while another process is opening the same
+    new file.
+
+    Raises:
+        sqlite3.OperationalError: still locked when ``timeout`` is spent, or another error.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        else:
+            return
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, timeout: float = 10.0) -> None:
+    """Set WAL mode and create (or check) the schema."""
+    try:
+        enable_wal(conn, timeout)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            msg = (
+                f"{path} is a metrics archive of schema version {version}; "
+                f"this rfs-monitoring reads version {SCHEMA_VERSION}"
+            )
+            raise ConfigurationError(msg)
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as exc:
+        msg = f"{path} cannot be used as a metrics archive: {exc}"
+        raise ConfigurationError(msg) from exc
+
+
+def _encode(operation: str, source: str, bucket: MetricBucket, stamp: float) -> tuple[Any, ...]:
+    fields = (codec.encode(getattr(bucket, name)) for name, codec in _FIELDS)
+    return (operation, source, *fields, stamp)
+
+
+def _decode(row: tuple[Any, ...]) -> MetricBucket:
+    """The bucket of a row ``(operation, source, *fields)``."""
+    bucket = MetricBucket(0)
+    for (name, codec), value in zip(_FIELDS, row[2:], strict=True):
+        setattr(bucket, name, codec.decode(value))
+    return bucket

@@ -1,0 +1,308 @@
+"""The bucket store: every operation's tiers behind one lock, read by the queries.
+
+``BucketStore`` holds the state the collector records into (one ``OperationState`` per
+operation), folds the buffered samples of a second into its bucket, rolls the tiers forward,
+and hands out the buckets a query reads (``snapshot``, ``tier_buckets``), lifetime totals,
+the archive queue and the internal counters. ``ResultMetricsCollector`` extends it with the
+recording hot path and the public queries.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.metrics import query
+from rfs_monitoring.metrics.bucket import TIER_SIZES, BucketTiers, MetricBucket, add_counts
+from rfs_monitoring.metrics.grouping import ErrorCaps, ErrorGrouper, FailedSample
+from rfs_monitoring.metrics.query import Snapshot
+from rfs_monitoring.metrics.records import OperationTotals, TierSizes
+
+if TYPE_CHECKING:
+    from rfs_monitoring.metrics.archive import MetricsArchive
+
+__all__ = ["COUNTERS", "BucketStore", "OperationState"]
+
+COUNTERS = (
+    "other_operation_samples",
+    "other_error_groups",
+    "invalid_durations",
+    "invalid_results",
+    "record_errors",
+    "clock_regressions",
+    "subscriber_errors",
+    "resource_errors",
+    "archive_errors",
+    "archived_buckets",
+)
+"""The counters of ``stats()`` kept as they happen."""
+
+
+class OperationState(BucketTiers):
+    """Live state of one operation; every field is guarded by the collector's lock."""
+
+    __slots__ = ("caps", "end", "failures", "name", "pending")
+
+    def __init__(self, name: str, second: int) -> None:
+        super().__init__(second)
+        self.name = name
+        self.pending: list[float] = []
+        self.failures: list[FailedSample] = []
+        self.end = float(second + 1)
+        self.caps = ErrorCaps()
+
+
+class BucketStore:
+    """The tiers of every operation behind one lock (the base of the collector).
+
+    Args:
+        clock: returns epoch seconds.
+        retention: how long hour buckets stay in memory.
+        max_error_groups: distinct error groups, codes and types per operation.
+        archive: where hour buckets leaving retention go (None: nowhere).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        retention: _dt.timedelta,
+        max_error_groups: int,
+        archive: MetricsArchive | None,
+    ) -> None:
+        self._clock = clock
+        self.retention = retention
+        self._retention_hours = math.ceil(retention.total_seconds() / 3600)
+        self.max_error_groups = max_error_groups
+        self.archive = archive
+        self._lock = threading.Lock()
+        self._ops: dict[str, OperationState] = {}
+        self._archive_queue: list[tuple[str, MetricBucket]] = []
+        self._grouper = ErrorGrouper(max_error_groups)
+        self._counters = dict.fromkeys(COUNTERS, 0)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the collector reads (epoch seconds), as given to the constructor."""
+        return self._clock
+
+    # ------------------------------------------------------------------ state
+
+    def _fold(self, op: OperationState) -> None:
+        """Fold the buffered samples of the live second into its bucket (lock held)."""
+        live = op.live
+        if op.pending:
+            self._counters["invalid_durations"] += live.add_durations(op.pending)
+            op.pending = []
+        if op.failures:
+            live.failed += len(op.failures)
+            self._counters["other_error_groups"] += self._grouper.count(
+                op.caps, op.failures, live.codes, live.types, live.groups
+            )
+            op.failures = []
+
+    def _advance(self, op: OperationState, second: int) -> None:
+        """Fold, then roll the tiers forward to ``second`` (lock held)."""
+        self._fold(op)
+        if second <= op.live.start:
+            return
+        evicted = op.advance(second, self._retention_hours)
+        op.end = float(second + 1)
+        if evicted and self.archive is not None:
+            self._archive_queue.extend((op.name, bucket) for bucket in evicted)
+
+    # ------------------------------------------------------------------ reading buckets
+
+    def snapshot(self, operations: Iterable[str] | None, start: float, end: float) -> Snapshot:
+        """The buckets covering ``[start, end]`` per operation (memory, then the archive).
+
+        ``operations``: the names to read (None: all). The open buckets are copies; the
+        closed ones are shared and must not be changed. ``Snapshot.start`` is where the
+        buckets used begin (windows are covered by whole buckets).
+        """
+        names = None if operations is None else list(operations)
+        second = math.floor(end)
+        covered = float(second)
+        out: dict[str, list[MetricBucket]] = {}
+        with self._lock:
+            ops = (
+                list(self._ops.values())
+                if names is None
+                else [self._ops[n] for n in names if n in self._ops]
+            )
+            for op in ops:
+                self._advance(op, second)
+                pieces: list[MetricBucket] = []
+                horizon = op.horizon(self._retention_hours)
+                covered = min(covered, query.cover(op, start, horizon, pieces))
+                out[op.name] = pieces
+            horizons = {op.name: op.horizon(self._retention_hours) for op in ops}
+        self.flush_archive()
+        # archive rows are whole hours: windows shorter than an hour read memory only
+        if self.archive is not None and end - start >= 3600:
+            first = math.floor(start)
+            archived = self.archive.load(
+                names, start=first - first % 3600, end=second + 1, own_before=horizons
+            )
+            for name, bucket in archived:
+                out.setdefault(name, []).append(bucket)
+                covered = min(covered, float(bucket.start))
+        return Snapshot(out, covered)
+
+    def tier_buckets(
+        self, size: int, start: int, now: float, operation: str | None = None
+    ) -> list[MetricBucket]:
+        """Buckets of one tier (``size`` 1, 60 or 3600 s) from ``start`` to ``now``, in memory.
+
+        The open bucket of the tier is a copy with what it holds so far (no error groups);
+        the closed ones are shared and must not be changed. ``operation``: one operation's
+        (None: every operation's).
+
+        Raises:
+            ConfigurationError: ``size`` is none of 1, 60 and 3600.
+        """
+        if size not in TIER_SIZES or isinstance(size, bool):
+            msg = f"size must be one of {TIER_SIZES} (seconds), got {size!r}"
+            raise ConfigurationError(msg)
+        second = math.floor(now)
+        out: list[MetricBucket] = []
+        with self._lock:
+            if operation is None:
+                ops = list(self._ops.values())
+            else:
+                found = self._ops.get(operation)
+                ops = [] if found is None else [found]
+            for op in ops:
+                self._advance(op, second)
+                out.extend(op.recent(size, start))
+        return out
+
+    def tier_sizes(self, operation: str) -> TierSizes | None:
+        """What ``operation`` holds in memory (None: never recorded or forgotten)."""
+        with self._lock:
+            op = self._ops.get(operation)
+            if op is None:
+                return None
+            return TierSizes(
+                len(op.pending), len(op.seconds), len(op.minutes), len(op.hours), len(op.days)
+            )
+
+    def operation_names(self) -> list[str]:
+        """Names of the operations in memory, sorted (``OTHER`` included when used)."""
+        with self._lock:
+            return sorted(self._ops)
+
+    def totals(self) -> list[OperationTotals]:
+        """Lifetime totals per operation (monotonic counters; for the exporters)."""
+        second = math.floor(self._clock())
+        out = []
+        with self._lock:
+            for op in self._ops.values():
+                self._advance(op, second)
+                life, live = op.lifetime, op.live
+                codes = dict(life.codes)
+                add_counts(codes, live.codes)
+                sketch = life.sketch.copy()
+                sketch.merge(live.sketch)
+                total = life.count + live.count
+                failed = life.failed + live.failed
+                sum_ms = life.total_ms + live.total_ms
+                out.append(OperationTotals(op.name, total, failed, sum_ms, codes, sketch))
+        out.sort(key=lambda t: t.operation)
+        return out
+
+    # ------------------------------------------------------------------ archive
+
+    def flush_archive(self) -> int:
+        """Write the hour buckets that left retention to the archive; returns how many.
+
+        Called by every query; call it yourself if nothing queries. A failing archive is
+        counted in ``stats()["archive_errors"]`` and the buckets are kept for the next try.
+        """
+        with self._lock:
+            queue, self._archive_queue = self._archive_queue, []
+        if not queue or self.archive is None:
+            return 0
+        try:
+            self.archive.write(queue, now=self._clock())
+        except Exception:  # noqa: BLE001 - archiving must never break a query
+            with self._lock:
+                self._counters["archive_errors"] += 1
+                self._archive_queue[:0] = queue
+            return 0
+        with self._lock:
+            self._counters["archived_buckets"] += len(queue)
+        return len(queue)
+
+    def checkpoint(self) -> int:
+        """Write every in-memory hour (the current one so far included) to the archive.
+
+        Rows are replaced per (operation, source, hour), so checkpointing again is safe;
+        other processes sharing the archive see these figures in their queries, and so
+        does this collector's successor after a restart. Returns how many rows were written.
+
+        Raises:
+            ConfigurationError: the collector has no archive.
+        """
+        if self.archive is None:
+            msg = (
+                "checkpoint() needs an archive: "
+                "ResultMetricsCollector(archive=MetricsArchive(path))"
+            )
+            raise ConfigurationError(msg)
+        now = self._clock()
+        second = math.floor(now)
+        rows: list[tuple[str, MetricBucket]] = []
+        with self._lock:
+            for op in self._ops.values():
+                self._advance(op, second)
+                rows.extend((op.name, bucket) for bucket in op.hours.values())
+                current = op.current(3600)
+                if current.count:
+                    rows.append((op.name, current))
+        self.flush_archive()
+        self.archive.write(rows, now=now)
+        return len(rows)
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def stats(self) -> dict[str, int]:
+        """Internal counters.
+
+        Keys: ``operations``, ``other_operation_samples`` (samples sent to ``OTHER``
+        because of ``max_operations``), ``other_error_groups`` (errors sent to the
+        ``OTHER`` group), ``invalid_durations``, ``invalid_results``, ``record_errors``,
+        ``subscriber_errors``, ``resource_errors``, ``clock_regressions`` (samples whose clock
+        reading was before the live second: they are counted in it), ``archive_errors``,
+        ``archived_buckets``, ``archive_pending``, ``buckets`` and ``memory_bytes`` (an
+        estimate).
+        """
+        with self._lock:
+            buckets = 0
+            memory = 0
+            for op in self._ops.values():
+                for tier in (op.seconds, op.minutes, op.hours, op.days):
+                    buckets += len(tier)
+                    memory += sum(b.nbytes() for b in tier.values())
+                for bucket in (op.live, op.minute, op.hour, op.day, op.lifetime):
+                    memory += bucket.nbytes()
+                memory += 600 + 8 * len(op.pending) + 100 * len(op.caps.groups)
+            return {
+                **self._counters,
+                "operations": len(self._ops),
+                "archive_pending": len(self._archive_queue),
+                "buckets": buckets,
+                "memory_bytes": memory,
+            }
+
+    def reset(self) -> None:
+        """Forget every operation, sample and counter (subscribers stay)."""
+        with self._lock:
+            self._ops.clear()
+            self._archive_queue.clear()
+            self._grouper.clear()
+            for key in self._counters:
+                self._counters[key] = 0

@@ -1,0 +1,243 @@
+"""``@log_result_operation``: one entry and one metric per call of the decorated function.
+
+The wrapper is the hot path: it reads the operation's threshold (one attribute, kept
+current by ``LEVELS``) and, below it with tracing off, only records the metric
+(``outcome.measure``); else it binds the call's context, calls, and hands the value to
+``outcome.finish``. The sync and async wrappers differ only in ``await`` and in what is
+finished lazily (``LAZY_ANY``: a sync function may return an awaitable); the binding of
+the call's context is ``operation.bind``, inlined here because it runs on every call.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast, overload
+
+from rfs_monitoring import tracing as _tracing
+from rfs_monitoring.callables import is_async_callable
+from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.result import Failure, Success
+from rfs_monitoring.result_logging.emit import fresh_correlation_id
+from rfs_monitoring.result_logging.levels import LEVELS, parse_level
+from rfs_monitoring.result_logging.operation import (
+    Operation,
+    arg_getters,
+    correlation_var,
+    current_operation_var,
+)
+from rfs_monitoring.result_logging.outcome import (
+    LAZY_ANY,
+    LAZY_MONO,
+    NOT_LAZY,
+    finish,
+    lazy_outcome,
+    measure,
+)
+
+__all__ = ["log_result_operation"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_perf_counter = time.perf_counter
+_modules = sys.modules
+_OTEL_TRACE = "opentelemetry.trace"
+_tracer_state = _tracing._state
+_correlation_get = correlation_var.get
+_operation_set = current_operation_var.set
+_operation_reset = current_operation_var.reset
+
+
+def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable[..., Any]:
+    name, error_level, tracer = op.name, op.error_level, _tracer_state
+
+    async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+        # below the threshold with tracing off: no entry, no span, no context binding
+        if error_level < op.threshold and (tracer.tracer is None or not tracer.enabled):
+            if not op.record_metrics:
+                return await fn(*args, **kwargs)
+            start = _perf_counter()
+            try:
+                value = await fn(*args, **kwargs)
+            except Exception as exc:
+                measure(op, Failure(exc), start, args, kwargs, LAZY_MONO)
+                raise
+            return measure(op, value, start, args, kwargs, LAZY_MONO)
+        # operation.bind inlined (the hot path): the correlation id, the current operation
+        correlation_id = _correlation_get()
+        corr_token = None
+        if correlation_id is None:
+            correlation_id = fresh_correlation_id()
+            corr_token = correlation_var.set(correlation_id)
+        op_token = _operation_set(op)
+        # a span when a tracer is configured or OpenTelemetry is loaded
+        handle = (
+            _tracing.start_span(name)
+            if tracer.tracer is not None or _OTEL_TRACE in _modules
+            else None
+        )
+        start = _perf_counter()
+        try:
+            value = await fn(*args, **kwargs)
+        except Exception as exc:
+            finish(op, Failure(exc), start, correlation_id, args, kwargs, handle, exc)
+            raise
+        finally:
+            _operation_reset(op_token)
+            if corr_token is not None:
+                correlation_var.reset(corr_token)
+        return finish(op, value, start, correlation_id, args, kwargs, handle, None, LAZY_MONO)
+
+    return async_wrapper
+
+
+def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
+    name, error_level, tracer = op.name, op.error_level, _tracer_state
+
+    def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+        if error_level < op.threshold and (tracer.tracer is None or not tracer.enabled):
+            if not op.record_metrics:
+                value = fn(*args, **kwargs)
+                kind = type(value)
+                if kind is Success or kind is Failure:
+                    return value
+                wrapped = lazy_outcome(op, value, args, kwargs, None)
+                return value if wrapped is NOT_LAZY else wrapped
+            start = _perf_counter()
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as exc:
+                measure(op, Failure(exc), start, args, kwargs, LAZY_ANY)
+                raise
+            return measure(op, value, start, args, kwargs, LAZY_ANY)
+        # operation.bind inlined (the hot path): the correlation id, the current operation
+        correlation_id = _correlation_get()
+        corr_token = None
+        if correlation_id is None:
+            correlation_id = fresh_correlation_id()
+            corr_token = correlation_var.set(correlation_id)
+        op_token = _operation_set(op)
+        # a span when a tracer is configured or OpenTelemetry is loaded
+        handle = (
+            _tracing.start_span(name)
+            if tracer.tracer is not None or _OTEL_TRACE in _modules
+            else None
+        )
+        start = _perf_counter()
+        try:
+            value = fn(*args, **kwargs)
+        except Exception as exc:
+            finish(op, Failure(exc), start, correlation_id, args, kwargs, handle, exc)
+            raise
+        finally:
+            _operation_reset(op_token)
+            if corr_token is not None:
+                correlation_var.reset(corr_token)
+        return finish(op, value, start, correlation_id, args, kwargs, handle, None, LAZY_ANY)
+
+    return sync_wrapper
+
+
+def _check_options(
+    name: object, level: object, error_level: object, rate: object, metadata: object
+) -> tuple[int, int]:
+    """The decorator's success and failure levels; raises on a bad option."""
+    if name is not None and (not isinstance(name, str) or not name):
+        msg = f"log_result_operation() expects a non-empty operation name or None, got {name!r}"
+        raise ConfigurationError(msg)
+    levels = parse_level(level, "level"), parse_level(error_level, "error_level")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+        msg = f"success_sample_rate must be a number in 0.0..1.0, got {rate!r}"
+        raise ConfigurationError(msg)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        msg = f"metadata must be a mapping, got {type(metadata).__name__}: {metadata!r}"
+        raise ConfigurationError(msg)
+    return levels
+
+
+@overload
+def log_result_operation(name: F, /) -> F: ...
+
+
+@overload
+def log_result_operation(
+    name: str | None = None,
+    *,
+    level: str | int = "INFO",
+    error_level: str | int = "ERROR",
+    success_sample_rate: float = 1.0,
+    context_args: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    record_metrics: bool = True,
+) -> Callable[[F], F]: ...
+
+
+def log_result_operation(
+    name: Any = None,
+    *,
+    level: str | int = "INFO",
+    error_level: str | int = "ERROR",
+    success_sample_rate: float = 1.0,
+    context_args: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    record_metrics: bool = True,
+) -> Any:
+    """Log each call of the decorated function as one Result operation.
+
+    Works on sync functions, async functions and functions returning a ``MonoResult``
+    (the entry is written when the returned chain completes, each time it runs). The
+    wrapper keeps the function's signature (``functools.wraps``), so FastAPI dependency
+    injection and ``@handle_result`` above it work. The return value is passed through
+    unchanged: Results of other libraries (``returns``, ``result``, rfs-framework) are
+    understood through ``to_result``; a value that is no Result counts as a success. An
+    exception is logged as an error entry and re-raised unchanged.
+
+    When the operation's threshold is above ``error_level`` (and tracing is off) the call
+    takes a fast path: no entry, no context binding; only the metric is recorded, and
+    ``log_step`` entries inside follow the global level.
+
+    Args:
+        name: the operation name (default: the function's qualified name). The decorator
+            can also be used bare: ``@log_result_operation``.
+        level: level of success entries.
+        error_level: level of failure entries.
+        success_sample_rate: share of success entries written, in 0.0..1.0 (failures are
+            always written; metrics always count every call).
+        context_args: names of the function's parameters copied into the entry
+            (``user_id`` into its field, the others into ``metadata``; masked).
+        metadata: fixed fields added to the metadata of every entry.
+        record_metrics: record each call in ``ResultMetricsCollector.instance()``.
+
+    Raises:
+        ConfigurationError: a bad level, sample rate, name or ``context_args`` entry.
+        TypeError: what is decorated is not callable.
+    """
+    if callable(name) and not isinstance(name, str):
+        return log_result_operation()(name)
+    success_level, failure_level = _check_options(
+        name, level, error_level, success_sample_rate, metadata
+    )
+
+    def decorate(fn: F) -> F:
+        target: object = fn
+        if not callable(target):
+            msg = f"log_result_operation() decorates a callable, got {type(fn).__name__}: {fn!r}"
+            raise TypeError(msg)
+        op = Operation(
+            name or getattr(fn, "__qualname__", None) or repr(fn),
+            success_level,
+            failure_level,
+            float(success_sample_rate),
+            arg_getters(fn, context_args),
+            metadata,
+            bool(record_metrics),
+        )
+        LEVELS.watch(op)
+        wrapper = _async_wrapper(fn, op) if is_async_callable(fn) else _sync_wrapper(fn, op)
+        functools.update_wrapper(wrapper, fn)
+        setattr(wrapper, "__rfs_operation__", op.name)  # noqa: B010 - a dunder on a function
+        return cast("F", wrapper)
+
+    return decorate

@@ -1,0 +1,242 @@
+"""Building an entry's record in the caller (masked, cheap) and handing it on.
+
+``build_record`` makes the ``Record`` of one entry; ``emit`` gives it to the entry
+listeners (``add_entry_listener``) and to the output: the writer when ``configure_logging``
+ran, else structlog when the application configured it, else the stdlib logger
+``rfs_monitoring.result``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rfs_monitoring import context as _context
+from rfs_monitoring import tracing as _tracing
+from rfs_monitoring.errors import APIError, error_code_of
+from rfs_monitoring.masking import mask_text, mask_value
+from rfs_monitoring.resources import resource_snapshot
+from rfs_monitoring.result import Result, Success
+from rfs_monitoring.result_logging.entry import (
+    FIELD_NAMES,
+    Record,
+    ResultLogEntry,
+    entry_from_record,
+    entry_to_dict,
+)
+from rfs_monitoring.result_logging.state import STATE
+from rfs_monitoring.result_logging.writer import ITEM_ENTRY
+
+__all__ = [
+    "Described",
+    "EntryListener",
+    "add_entry_listener",
+    "build_record",
+    "describe_error",
+    "emit",
+    "fresh_correlation_id",
+]
+
+Described = tuple[str, "str | None", str]
+"""``(error_type, error_code, masked message)`` of an error."""
+
+EntryListener = Callable[[ResultLogEntry], None]
+
+_ERROR_MESSAGE_CHARS = 2_000
+_ID_PREFIX = os.urandom(8).hex()
+_id_counter = itertools.count(1)
+
+# Read directly on the hot path (a function call less each).
+_request_get = _context._request_id.get
+_log_context_get = _context._log_context.get
+_wall = time.time
+
+
+def fresh_correlation_id() -> str:
+    """A new 32-hex-digit id: random process prefix + counter (no syscall per call)."""
+    return f"{_ID_PREFIX}{next(_id_counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+_listeners: tuple[EntryListener, ...] = ()
+_listeners_lock = threading.Lock()
+
+
+def add_entry_listener(fn: EntryListener) -> Callable[[], None]:
+    """Call ``fn(entry)`` with every entry as it is emitted; returns a function removing it.
+
+    The listener runs synchronously in the caller's thread with the entry already masked,
+    whatever structlog / logging configuration is in place (also when
+    ``configure_logging`` was never called). A listener that raises is counted in
+    ``logging_stats()["listener_errors"]`` and never affects the operation.
+
+    Raises:
+        TypeError: ``fn`` is not callable.
+    """
+    global _listeners
+    given: object = fn
+    if not callable(given):
+        msg = f"add_entry_listener() expects a callable taking a ResultLogEntry, got {fn!r}"
+        raise TypeError(msg)
+    with _listeners_lock:
+        _listeners = (*_listeners, fn)
+    removed = [False]
+
+    def remove() -> None:
+        global _listeners
+        with _listeners_lock:
+            if removed[0]:
+                return
+            removed[0] = True
+            items = list(_listeners)
+            items.remove(fn)
+            _listeners = tuple(items)
+
+    return remove
+
+
+def describe_error(error: object) -> Described:
+    """``(error_type, error_code, masked message)`` of an error value or exception."""
+    if isinstance(error, APIError):
+        return "APIError", error.code.value, mask_text(error.message)[:_ERROR_MESSAGE_CHARS]
+    error_type = type(error).__name__
+    code: str | None = None
+    try:
+        code = error_code_of(error)
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+    message = mask_text(error if isinstance(error, str) else _str_of(error))
+    return error_type, code, message[:_ERROR_MESSAGE_CHARS]
+
+
+def _str_of(error: object) -> str:
+    try:
+        text = str(error)
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.masking_errors += 1
+        return f"<unprintable {type(error).__name__}>"
+    return text or type(error).__name__
+
+
+def build_record(
+    operation: str,
+    step: str | None,
+    result: Result[Any, Any],
+    elapsed_ms: float,
+    correlation_id: str,
+    described: Described | None = None,
+    extra: Mapping[str, Any] | None = None,
+    handle: _tracing.SpanHandle | None = None,
+    user_id: object = None,
+) -> Record:
+    """The masked record of one entry about ``result`` (values in ``FIELD_NAMES`` order).
+
+    Args:
+        operation: the operation name.
+        step: the chain step (None: the operation's own entry).
+        result: the outcome.
+        elapsed_ms: the duration (negative values become 0.0).
+        correlation_id: the entry's correlation id.
+        described: the error's description when already known (else made from ``result``).
+        extra: metadata added after the bound log context.
+        handle: the operation's span (its ids are the entry's trace ids).
+        user_id: the user id (None: the bound one).
+    """
+    ctx = _log_context_get()  # the metadata: bound context, then extra (inlined: hot path)
+    metadata: dict[str, Any] | None = None
+    if ctx:
+        metadata = dict(ctx)
+        bound_user = metadata.pop("user_id", None)
+        if user_id is None:
+            user_id = bound_user
+    if extra:
+        metadata = {**metadata, **extra} if metadata else dict(extra)
+    if metadata:
+        masked = mask_value(metadata)
+        metadata = masked if isinstance(masked, dict) else {"_masked": masked}
+    else:
+        metadata = None
+    if type(result) is Success:
+        success_type: str | None = type(result.value).__name__
+        error_type = error_code = error_message = None
+    else:
+        success_type = None
+        error_type, error_code, error_message = (
+            described if described is not None else describe_error(result.unwrap_error())
+        )
+    rss, cpu = resource_snapshot()
+    trace_id, span_id = (
+        _tracing.current_ids(handle) if handle is not None or _tracing.tracing_active() else None
+    ) or _NO_TRACE
+    return (  # in FIELD_NAMES order: timestamp, correlation_id, operation_name, ...
+        _wall(),
+        correlation_id,
+        operation,
+        step,
+        "success" if success_type is not None else "error",
+        elapsed_ms if elapsed_ms > 0.0 else 0.0,
+        success_type,
+        error_type,
+        error_code,
+        error_message,
+        None if user_id is None else mask_text(str(user_id)),
+        _request_get(),
+        STATE.service_name,
+        STATE.environment,
+        rss,
+        cpu,
+        metadata,
+        trace_id,
+        span_id,
+    )
+
+
+_NO_TRACE = (None, None)
+_EVENTS = {True: "result_step", False: "result_operation"}
+_fallback_logger = logging.getLogger("rfs_monitoring.result")
+_modules = sys.modules
+_STEP = FIELD_NAMES.index("step_name")
+
+
+def emit(level: int, record: Record) -> None:
+    """Hand one entry to the listeners and to the output (writer or fallback)."""
+    STATE.emitted += 1
+    listeners = _listeners
+    if listeners:
+        entry = entry_from_record(record)
+        for listener in listeners:
+            try:
+                listener(entry)
+            except Exception:  # noqa: BLE001 - observability never raises into the caller
+                STATE.listener_errors += 1
+    writer = STATE.writer
+    if writer is not None:
+        writer.submit((ITEM_ENTRY, record))
+    else:
+        _emit_unconfigured(level, record)
+
+
+def _emit_unconfigured(level: int, record: Record) -> None:
+    step = record[_STEP]
+    event = _EVENTS[step is not None]
+    # structlog can only be configured when the application imported it: no import here
+    structlog: Any = _modules.get("structlog")
+    if structlog is not None and structlog.is_configured():
+        structlog.get_logger("rfs_monitoring.result").log(level, event, **entry_to_dict(record))
+        return
+    if _fallback_logger.isEnabledFor(level):
+        data = entry_to_dict(record)
+        _fallback_logger.log(
+            level,
+            "%s %s %s %.3fms",
+            event,
+            data["operation_name"] + (f".{step}" if step else ""),
+            data["result_type"],
+            data["processing_time_ms"],
+            extra=data,
+        )

@@ -1,0 +1,163 @@
+"""What the decorator knows about one operation, and the context bound around one call."""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from rfs_monitoring import context as _context
+from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.result_logging.emit import fresh_correlation_id
+
+__all__ = [
+    "ArgGetter",
+    "Bound",
+    "Call",
+    "Operation",
+    "arg_getters",
+    "bind",
+    "correlation_var",
+    "current_operation",
+    "current_operation_var",
+    "unbind",
+]
+
+ArgGetter = tuple[str, "int | None", object]
+"""``(parameter name, positional index or None, default)``."""
+
+
+class Operation:
+    """One decorated operation: fixed at decoration time, except ``threshold`` (kept
+    current by ``LEVELS.watch``)."""
+
+    __slots__ = (
+        "__weakref__",
+        "arg_getters",
+        "error_level",
+        "level",
+        "metadata",
+        "name",
+        "record_metrics",
+        "sample_rate",
+        "threshold",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        level: int,
+        error_level: int,
+        sample_rate: float,
+        arg_getters: tuple[ArgGetter, ...],
+        metadata: Mapping[str, Any] | None,
+        record_metrics: bool,
+    ) -> None:
+        self.name = name
+        self.level = level
+        self.error_level = error_level
+        self.sample_rate = sample_rate
+        self.arg_getters = arg_getters
+        self.metadata = dict(metadata) if metadata else None
+        self.record_metrics = record_metrics
+        self.threshold = 0
+
+    def call_context(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> tuple[object, dict[str, Any] | None]:
+        """``(user_id, metadata)`` taken from the call's arguments named in context_args."""
+        user_id: object = None
+        extra = dict(self.metadata) if self.metadata else None
+        for name, index, default in self.arg_getters:
+            if name in kwargs:
+                value = kwargs[name]
+            elif index is not None and index < len(args):
+                value = args[index]
+            else:
+                value = default
+            if name == "user_id":
+                user_id = value
+            else:
+                if extra is None:
+                    extra = {}
+                extra[name] = value
+        return user_id, extra
+
+
+def arg_getters(fn: Callable[..., Any], context_args: Iterable[str]) -> tuple[ArgGetter, ...]:
+    """How to find each of ``context_args`` in a call of ``fn``.
+
+    Raises:
+        ConfigurationError: a name is not a parameter of ``fn``.
+    """
+    names = (context_args,) if isinstance(context_args, str) else tuple(context_args)
+    if not names:
+        return ()
+    try:
+        params = dict(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = {}
+    positional = [
+        p.name for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    getters = []
+    for name in names:
+        if not isinstance(name, str) or name not in params:
+            accepted = ", ".join(params) or "(none)"
+            msg = (
+                f"log_result_operation(context_args=...) names {name!r}, which is not a "
+                f"parameter of {getattr(fn, '__qualname__', fn)!r}; its parameters: {accepted}"
+            )
+            raise ConfigurationError(msg)
+        default = params[name].default
+        index = positional.index(name) if name in positional else None
+        getters.append((name, index, None if default is inspect.Parameter.empty else default))
+    return tuple(getters)
+
+
+current_operation_var: contextvars.ContextVar[Operation | None] = contextvars.ContextVar(
+    "rfs_current_operation", default=None
+)
+"""The operation running in this context (set around each logged call)."""
+current_operation = current_operation_var.get
+"""The operation running in this context (None outside any)."""
+correlation_var = _context._correlation_id
+"""The correlation id's context variable (read directly on the hot path)."""
+
+_correlation_get = correlation_var.get
+_operation_set = current_operation_var.set
+_operation_reset = current_operation_var.reset
+
+Bound = tuple[str, "contextvars.Token[str | None] | None", "contextvars.Token[Operation | None]"]
+
+
+def bind(op: Operation) -> Bound:
+    """Bind ``op`` as the current operation and a correlation id (a fresh one when none is
+    bound); returns ``(correlation_id, tokens...)`` for ``unbind``."""
+    correlation_id = _correlation_get()
+    if correlation_id is None:
+        correlation_id = fresh_correlation_id()
+        return correlation_id, correlation_var.set(correlation_id), _operation_set(op)
+    return correlation_id, None, _operation_set(op)
+
+
+def unbind(bound: Bound) -> None:
+    """Undo ``bind``."""
+    _operation_reset(bound[2])
+    if bound[1] is not None:
+        correlation_var.reset(bound[1])
+
+
+class Call:
+    """The context bound around one call (``bind`` as an object), undone by ``close()``."""
+
+    __slots__ = ("bound", "correlation_id")
+
+    def __init__(self, op: Operation) -> None:
+        self.bound = bind(op)
+        self.correlation_id = self.bound[0]
+
+    def close(self) -> None:
+        """Undo the binding."""
+        unbind(self.bound)

@@ -1,0 +1,272 @@
+"""What happens when a logged call returns: the metric, the entry, the span; never raises.
+
+A call's value is settled here: a Result (or a foreign Result, or a plain value counting as
+a success) is recorded at once; a ``MonoResult`` or awaitable is wrapped so that it is
+recorded when it completes (``lazy_outcome``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+import time
+from collections.abc import Awaitable, Mapping
+from typing import Any, cast
+
+from rfs_monitoring import tracing as _tracing
+from rfs_monitoring.metrics import ResultMetricsCollector
+from rfs_monitoring.mono import MonoResult
+from rfs_monitoring.result import Failure, Result, Success, to_result
+from rfs_monitoring.result_logging.emit import Described, build_record, describe_error, emit
+from rfs_monitoring.result_logging.operation import Call, Operation
+from rfs_monitoring.result_logging.state import STATE
+
+__all__ = [
+    "LAZY_ANY",
+    "LAZY_MONO",
+    "LAZY_NONE",
+    "NOT_LAZY",
+    "as_result",
+    "finish",
+    "lazy_outcome",
+    "measure",
+]
+
+_collector = ResultMetricsCollector.instance
+_perf_counter = time.perf_counter
+NOT_LAZY = object()
+"""What ``lazy_outcome`` returns for a value it does not wrap."""
+LAZY_NONE = 0
+"""The value is the outcome as it is (an awaited value)."""
+LAZY_MONO = 1
+"""A ``MonoResult`` value is wrapped: the call finishes when the chain completes."""
+LAZY_ANY = 2
+"""Like ``LAZY_MONO``, and an awaitable returned by a sync function is wrapped too."""
+Args = tuple[Any, ...]
+
+
+def as_result(value: object) -> Result[Any, Any]:
+    """``value`` as a Result: Results as they are, foreign ones adapted, others a Success."""
+    kind = type(value)
+    if kind is Success or kind is Failure:
+        return cast("Result[Any, Any]", value)
+    try:
+        return to_result(value)
+    except TypeError:
+        return Success(value)
+
+
+def _record_metrics(
+    op: Operation, ok: bool, elapsed_ms: float, described: Described | None
+) -> None:
+    try:
+        if described is None:
+            _collector().record(op.name, success=ok, duration_ms=elapsed_ms)
+        else:
+            _collector().record(
+                op.name,
+                success=ok,
+                duration_ms=elapsed_ms,
+                error_code=described[1],
+                error_type=described[0],
+                error_message=described[2],
+            )
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.metrics_errors += 1
+
+
+def measure(
+    op: Operation, value: object, start: float, args: Args, kwargs: Mapping[str, Any], lazy: int
+) -> object:
+    """The fast path (no entry can be written): record the metric; returns what the
+    wrapper returns (the value, or the lazy wrapper of it: see ``LAZY_MONO``)."""
+    kind = type(value)
+    if kind is not Success and kind is not Failure:
+        wrapped = lazy_outcome(op, value, args, kwargs, None, lazy == LAZY_ANY)
+        if wrapped is not NOT_LAZY:
+            return wrapped
+    elapsed_ms = (_perf_counter() - start) * 1000.0
+    try:
+        result = as_result(value)
+        ok = type(result) is Success
+        _record_metrics(op, ok, elapsed_ms, None if ok else describe_error(result.unwrap_error()))
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+    return value
+
+
+def finish(
+    op: Operation,
+    value: object,
+    start: float,
+    correlation_id: str,
+    args: Args,
+    kwargs: Mapping[str, Any],
+    handle: _tracing.SpanHandle | None,
+    exception: BaseException | None = None,
+    lazy: int = LAZY_NONE,
+) -> object:
+    """Record the metric, write the operation's entry and end its span; never raises.
+
+    Returns what the wrapper returns: the value, or (see ``LAZY_MONO``) the lazy wrapper
+    of it, which finishes the call when it completes.
+    """
+    kind = type(value)
+    if lazy and kind is not Success and kind is not Failure:
+        wrapped = lazy_outcome(op, value, args, kwargs, handle, lazy == LAZY_ANY)
+        if wrapped is not NOT_LAZY:
+            return wrapped
+    elapsed_ms = (_perf_counter() - start) * 1000.0
+    ok = exception is None
+    described: Described | None = None
+    try:
+        # as_result inlined: the common case needs no call
+        result = (
+            cast("Result[Any, Any]", value)
+            if kind is Success or kind is Failure
+            else as_result(value)
+        )
+        ok = type(result) is Success
+        if not ok:
+            described = describe_error(result.unwrap_error())
+        if op.record_metrics:
+            _record_metrics(op, ok, elapsed_ms, described)
+        level = op.level if ok else op.error_level
+        if level >= op.threshold:
+            if ok and op.sample_rate < 1.0 and random.random() >= op.sample_rate:
+                STATE.sampled_out += 1
+            else:
+                user_id, extra = (
+                    op.call_context(args, kwargs) if op.arg_getters or op.metadata else (None, None)
+                )
+                record = build_record(
+                    op.name,
+                    None,
+                    result,
+                    elapsed_ms,
+                    correlation_id,
+                    described,
+                    extra,
+                    handle,
+                    user_id,
+                )
+                emit(level, record)
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+    finally:
+        if handle is not None:
+            _end_span(handle, ok, described, exception)
+    return value
+
+
+def _end_span(
+    handle: _tracing.SpanHandle,
+    ok: bool,
+    described: Described | None,
+    exception: BaseException | None,
+) -> None:
+    try:
+        _tracing.end_span(
+            handle,
+            success=ok,
+            error_code=None if described is None else described[1],
+            error_message=None if described is None else described[2],
+            exception=exception,
+        )
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+
+
+def lazy_outcome(
+    op: Operation,
+    value: object,
+    args: Args,
+    kwargs: Mapping[str, Any],
+    handle: _tracing.SpanHandle | None,
+    awaitables: bool = True,
+) -> object:
+    """For a MonoResult (or, with ``awaitables``, an awaitable) returned by the function:
+    the logged wrapper of it; else a marker object that is no wrapper.
+
+    The span started for the call is suspended and resumed when the chain runs (a chain
+    that is never awaited never ran: its span is never exported).
+    """
+    if isinstance(value, MonoResult):
+        wrapped: object = _wrap_mono(op, value, args, kwargs, handle)
+    elif awaitables and inspect.isawaitable(value):
+        wrapped = _wrap_awaitable(op, value, args, kwargs, handle)
+    else:
+        return NOT_LAZY
+    if handle is not None:
+        _suspend(handle)
+    return wrapped
+
+
+def _suspend(handle: _tracing.SpanHandle) -> None:
+    try:
+        _tracing.suspend_span(handle)
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+
+
+def _resume_or_start(
+    op: Operation, pending: list[_tracing.SpanHandle | None]
+) -> _tracing.SpanHandle | None:
+    handle = pending.pop() if pending else None
+    if handle is None:
+        return _tracing.start_span(op.name)
+    try:
+        _tracing.resume_span(handle)
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+    return handle
+
+
+def _wrap_awaitable(
+    op: Operation,
+    awaitable: Awaitable[Any],
+    args: Args,
+    kwargs: Mapping[str, Any],
+    handle: _tracing.SpanHandle | None,
+) -> Awaitable[Any]:
+    pending = [handle]
+
+    async def run() -> Any:
+        call = Call(op)
+        span = _resume_or_start(op, pending)
+        start = _perf_counter()
+        try:
+            value = await awaitable
+        except Exception as exc:
+            finish(op, Failure(exc), start, call.correlation_id, args, kwargs, span, exc)
+            raise
+        finally:
+            call.close()
+        finish(op, value, start, call.correlation_id, args, kwargs, span)
+        return value
+
+    return run()
+
+
+def _wrap_mono(
+    op: Operation,
+    mono: MonoResult[Any, Any],
+    args: Args,
+    kwargs: Mapping[str, Any],
+    handle: _tracing.SpanHandle | None,
+) -> MonoResult[Any, Any]:
+    """A Mono that runs ``mono`` as the operation and logs it each time the chain completes."""
+    pending = [handle]
+
+    async def run() -> Result[Any, Any]:
+        call = Call(op)
+        span = _resume_or_start(op, pending)
+        start = _perf_counter()
+        try:
+            result = await mono.to_result()
+            finish(op, result, start, call.correlation_id, args, kwargs, span)
+        finally:
+            call.close()
+        return result
+
+    return MonoResult.from_async_result(run)

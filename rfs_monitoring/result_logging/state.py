@@ -1,0 +1,70 @@
+"""Process-wide state of the logging pipeline and its counters (``logging_stats()``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from rfs_monitoring.masking import masking_stats
+from rfs_monitoring.mono import observer_failures
+
+if TYPE_CHECKING:
+    from rfs_monitoring.result_logging.writer import Writer
+
+__all__ = ["STATE", "PipelineState", "logging_stats"]
+
+
+class PipelineState:
+    """What ``configure_logging`` set up, and the counters (plain ints: GIL-atomic enough)."""
+
+    def __init__(self) -> None:
+        self.service_name = os.environ.get("RFS_SERVICE_NAME") or "rfs-framework"
+        self.environment = os.environ.get("RFS_ENVIRONMENT") or "production"
+        self.writer: Writer | None = None
+        self.handler: logging.Handler | None = None
+        self.root_level: int | None = None
+        self.atexit_registered = False
+        self.lock = threading.RLock()
+        self.emitted = 0
+        self.dropped = 0
+        self.sink_errors = 0
+        self.serialization_errors = 0
+        self.masking_errors = 0
+        self.listener_errors = 0
+        self.metrics_errors = 0
+        self.entry_errors = 0
+        self.sampled_out = 0
+        self.written = 0
+
+
+STATE = PipelineState()
+"""The process-wide pipeline state."""
+
+
+def logging_stats() -> dict[str, int]:
+    """Counters of the logging pipeline.
+
+    ``emitted`` entries built, ``written`` lines written by the sink, ``dropped`` lost to a
+    full queue, ``queued`` waiting now, ``sink_errors`` failed writes, ``serialization_errors``
+    values that could not be rendered as JSON, ``masking_errors`` values replaced because
+    masking failed, ``listener_errors``, ``metrics_errors``, ``entry_errors`` (an entry
+    that could not be built), ``observer_errors`` (chain observer faults), ``sampled_out``
+    successes skipped by sampling.
+    """
+    writer = STATE.writer
+    return {
+        "emitted": STATE.emitted,
+        "written": STATE.written,
+        "dropped": STATE.dropped,
+        "queued": writer.pending() if writer is not None else 0,
+        "sink_errors": STATE.sink_errors,
+        "serialization_errors": STATE.serialization_errors,
+        "masking_errors": STATE.masking_errors + masking_stats()["faults"],
+        "listener_errors": STATE.listener_errors,
+        "metrics_errors": STATE.metrics_errors,
+        "entry_errors": STATE.entry_errors,
+        "observer_errors": observer_failures(),
+        "sampled_out": STATE.sampled_out,
+    }

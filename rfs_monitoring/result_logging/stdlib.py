@@ -1,0 +1,127 @@
+"""The stdlib ``logging`` side of the pipeline: the correlation filter and the root handler.
+
+With ``configure_logging(stdlib=True)`` the root logger gets a ``QueueHandler``: records of
+third-party libraries are masked in the caller and rendered (JSON or text) on the writer
+thread, with the correlation id and the bound log context.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+from rfs_monitoring.context import get_log_context, get_request_id, peek_correlation_id
+from rfs_monitoring.masking import MASK, is_sensitive_key, mask_text, mask_value
+from rfs_monitoring.result_logging.render import one_line
+from rfs_monitoring.result_logging.state import STATE
+from rfs_monitoring.result_logging.writer import ITEM_RECORD
+
+__all__ = [
+    "CorrelationIdFilter",
+    "QueueHandler",
+    "install_root_handler",
+    "stdlib_formatter",
+    "uninstall_root_handler",
+]
+
+
+class CorrelationIdFilter(logging.Filter):
+    """Adds ``correlation_id``, ``request_id`` and the bound log context to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = peek_correlation_id()
+        request_id = get_request_id()
+        if request_id is not None:
+            record.request_id = request_id
+        bound = get_log_context()
+        if bound:
+            # masked like the entries' metadata: sensitive keys, and secrets inside values
+            masked = mask_value(dict(bound))
+            for key, value in (masked if isinstance(masked, dict) else {}).items():
+                if not hasattr(record, key):
+                    setattr(record, key, MASK if is_sensitive_key(key) else value)
+        return True
+
+
+# What every LogRecord has; anything else was added by ``extra=`` or a filter.
+_PLAIN_RECORD = logging.LogRecord("", logging.INFO, "", 0, "", None, None)
+_RECORD_ATTRIBUTES = frozenset(vars(_PLAIN_RECORD)) | {"message", "asctime", "taskName"}
+
+
+def _masked_copy(record: logging.LogRecord, json: bool) -> logging.LogRecord:
+    """A copy of ``record`` with its message, extras and traceback masked and resolved."""
+    message = mask_text(record.getMessage())
+    # A copy: other handlers of the same record must see it unchanged.
+    record = copy.copy(record)
+    record.msg = message
+    record.args = None
+    extras = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES}
+    if extras:  # fields given with extra=...: masked like metadata
+        masked = mask_value(extras)
+        if isinstance(masked, dict):
+            vars(record).update(masked)
+    if record.exc_info:
+        traceback = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = mask_text(traceback)
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+    if not json:
+        # one record, one text line: line breaks and escapes in the message, the
+        # traceback or the stack cannot start a forged line or drive the terminal
+        parts = [message, record.exc_text, record.stack_info]
+        record.msg = "\\n".join(one_line(part) for part in parts if part)
+        record.exc_text = record.stack_info = None
+    return record
+
+
+class QueueHandler(logging.Handler):
+    """The root handler: resolves and masks the record in the caller, queues it for the
+    writer thread (which renders it with this handler's formatter)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        writer = STATE.writer
+        if writer is None:
+            return
+        try:
+            writer.submit((ITEM_RECORD, _masked_copy(record, writer.json)))
+        except Exception:  # noqa: BLE001 - observability never raises into the caller
+            STATE.serialization_errors += 1
+
+
+def stdlib_formatter(json: bool) -> logging.Formatter:
+    """The formatter of stdlib records: JSON (python-json-logger) or one text line."""
+    if not json:
+        return logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s correlation_id=%(correlation_id)s %(message)s"
+        )
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger", "message": "event"},
+        timestamp=True,
+    )
+
+
+def uninstall_root_handler() -> None:
+    """Remove the pipeline's root handler (if installed)."""
+    if STATE.handler is not None:
+        logging.getLogger().removeHandler(STATE.handler)
+        STATE.handler = None
+
+
+def install_root_handler(formatter: logging.Formatter, level: int | None) -> None:
+    """Replace the pipeline's root handler; None: leave the root logger alone."""
+    uninstall_root_handler()
+    if level is None:
+        return
+    root = logging.getLogger()
+    handler = QueueHandler()
+    handler.setFormatter(formatter)
+    handler.addFilter(CorrelationIdFilter())
+    root.addHandler(handler)
+    if STATE.root_level is None:
+        STATE.root_level = root.level
+    root.setLevel(level)
+    STATE.handler = handler

@@ -1,0 +1,195 @@
+"""The writer: a bounded queue drained by a daemon thread that renders and writes lines.
+
+The caller only appends a small ``(kind, payload)`` item; rendering (``render``) and the
+sink's I/O happen on the thread, in batches. A full queue drops the item (counted in
+``logging_stats()["dropped"]``), never blocks; a sink that raises is counted too.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rfs_monitoring.result_logging.entry import entry_to_dict
+from rfs_monitoring.result_logging.render import dumps, text_line
+from rfs_monitoring.result_logging.state import STATE
+
+__all__ = ["ITEM_ENTRY", "ITEM_EVENT", "ITEM_RECORD", "Item", "Writer"]
+
+ITEM_ENTRY = 0
+"""Item kind: a ``Record`` of a Result entry."""
+ITEM_EVENT = 1
+"""Item kind: a processed structlog event dict."""
+ITEM_RECORD = 2
+"""Item kind: a stdlib ``logging.LogRecord`` (rendered with the writer's formatter)."""
+
+Item = tuple[int, Any]
+
+_BATCH = 512
+
+
+class Writer:
+    """Renders queued items and writes them to the sink, on a daemon thread or inline.
+
+    Args:
+        write: writes bytes to the sink.
+        flush: flushes the sink.
+        close: closes the sink (None: the sink is not ours to close).
+        json: JSON lines (True) or ``key=value`` text lines.
+        background: write on a daemon thread (True) or inline in ``submit`` (False).
+        queue_size: capacity of the queue.
+        formatter: renders stdlib records.
+        start: start the thread now (False: at ``start()``; only with ``background``).
+    """
+
+    def __init__(
+        self,
+        write: Callable[[bytes], object],
+        flush: Callable[[], object],
+        close: Callable[[], object] | None,
+        *,
+        json: bool,
+        background: bool,
+        queue_size: int,
+        formatter: logging.Formatter,
+        start: bool = True,
+    ) -> None:
+        self._write = write
+        self._flush = flush
+        self._close = close
+        self.json = json
+        self.background = background
+        self.maxsize = queue_size
+        self._wake_at = max(1, queue_size // 4)
+        self.formatter = formatter
+        self._queue: collections.deque[Item] = collections.deque()
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.submitted = 0
+        self.processed = 0
+        self._thread: threading.Thread | None = None
+        if background and start:
+            self.start()
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The writer thread (None: inline, or not started)."""
+        return self._thread
+
+    def pending(self) -> int:
+        """Items queued and not yet taken by the thread."""
+        return len(self._queue)
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._run, name="rfs-log-writer", daemon=True)
+        self._thread.start()
+
+    def restart_after_fork(self) -> None:
+        """In a forked child: drop the parent's queue and start a writer thread of its own."""
+        self._queue.clear()
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self.submitted = self.processed = 0
+        if self.background and not self._stopping:
+            self.start()
+
+    def submit(self, item: Item) -> None:
+        """Queue (or, inline, write) one item; a full queue drops it, counted."""
+        if not self.background:
+            with self._lock:
+                self._write_batch([item])
+            return
+        queue = self._queue
+        if len(queue) >= self.maxsize or self._stopping:
+            STATE.dropped += 1
+            return
+        queue.append(item)
+        self.submitted += 1
+        if len(queue) >= self._wake_at:
+            self._event.set()
+
+    def _run(self) -> None:
+        queue = self._queue
+        while True:
+            if not queue:
+                if self._stopping:
+                    return
+                self._event.wait(0.05)
+                self._event.clear()
+                continue
+            batch: list[Item] = []
+            while queue and len(batch) < _BATCH:
+                batch.append(queue.popleft())
+            self._write_batch(batch)
+
+    def _render(self, item: Item) -> bytes | None:
+        kind, payload = item
+        try:
+            if kind == ITEM_ENTRY:
+                data = entry_to_dict(payload)
+                return dumps(data) if self.json else text_line(data)
+            if kind == ITEM_EVENT:
+                return dumps(payload) if self.json else text_line(payload)
+            return self.formatter.format(payload).encode("utf-8")
+        except Exception:  # noqa: BLE001 - observability never raises into the caller
+            STATE.serialization_errors += 1
+            return None
+
+    def _write_batch(self, batch: list[Item]) -> None:
+        # One growing buffer: each rendered line is freed at once (keeping hundreds of
+        # small bytes objects alive makes every allocation several times slower).
+        buffer = bytearray()
+        count = 0
+        for item in batch:
+            line = self._render(item)
+            if line is not None:
+                buffer += line
+                buffer += b"\n"
+                count += 1
+        try:
+            if count:
+                self._write(bytes(buffer))
+                self._flush()
+                STATE.written += count
+        except Exception:  # noqa: BLE001 - observability never raises into the caller
+            STATE.sink_errors += 1
+        finally:
+            self.processed += len(batch)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted so far is written (or ``timeout`` passed)."""
+        if not self.background:
+            return True
+        target = self.submitted
+        deadline = time.monotonic() + timeout
+        self._event.set()
+        while self.processed < target:
+            thread = self._thread
+            if thread is None or not thread.is_alive() or time.monotonic() >= deadline:
+                return False
+            self._event.set()
+            time.sleep(0.001)
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, stop the thread, close a sink this writer opened."""
+        self._stopping = True
+        self._event.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if self._queue and (thread is None or not thread.is_alive()):
+            with self._lock:
+                self._write_batch(list(self._queue))
+                self._queue.clear()
+        if self._close is not None:
+            try:
+                self._close()
+            except Exception:  # noqa: BLE001 - observability never raises into the caller
+                STATE.sink_errors += 1

@@ -1,0 +1,1 @@
+"""Tests of rfs_monitoring.result_logging, one file per module."""
