@@ -326,7 +326,7 @@ class ResultMetricsCollector(BucketStore):
         return MonoResult.from_result(query.top_errors(self, limit, time_range, operation))
 
     def series(
-        self, operation: str | None = None, time_range: TimeRange = "10m", *, points: int = 60
+        self, operation: str | None = None, time_range: TimeRange = "5m", *, points: int = 60
     ) -> list[SeriesPoint]:
         """The last ``time_range`` of ``operation`` (None: all together) as chart steps.
 

@@ -32,7 +32,6 @@ NAMED_RANGES: Mapping[str, int] = types.MappingProxyType(
     {
         "1m": 60,
         "5m": 300,
-        "10m": 600,
         "15m": 900,
         "1h": 3600,
         "6h": 6 * 3600,
@@ -41,8 +40,7 @@ NAMED_RANGES: Mapping[str, int] = types.MappingProxyType(
         "30d": 30 * 86400,
     }
 )
-"""The named time ranges and their length in seconds ("10m", the default of a chart series,
-is accepted but not advertised in ``ACCEPTED_TIME_RANGES``)."""
+"""The named time ranges and their length in seconds."""
 
 ACCEPTED_TIME_RANGES = (
     '"1m", "5m", "15m", "1h", "6h", "1d", "1w", "30d" (with an archive), '

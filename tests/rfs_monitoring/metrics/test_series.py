@@ -60,14 +60,14 @@ class TestSeriesPoint:
 
 
 class TestTiers:
-    def test_the_default_ten_minutes_read_minute_buckets(
+    def test_ten_minutes_read_minute_buckets(
         self, collector: ResultMetricsCollector, clock: FakeClock
     ) -> None:
         now = T0 + 3600 + 30.5
         for minute in range(12):
             at(clock, collector, T0 + 3600 - 11 * 60 + minute * 60 + 5)
         at(clock, collector, now, ok=False)  # the live second of the current minute
-        points = collector.series()
+        points = collector.series(time_range=600)
         assert len(points) == 10
         assert {p.seconds for p in points} == {60.0}
         assert points[-1].start == utc(T0 + 3600)
@@ -80,7 +80,7 @@ class TestTiers:
     ) -> None:
         for s in range(300):
             at(clock, collector, T0 + 1000 + s, ms=float(s + 1))
-        points = collector.series(time_range="5m")
+        points = collector.series()  # the default: the last 5 minutes in 60 steps
         assert len(points) == 60
         assert {p.seconds for p in points} == {5.0}
         assert points[-1].start == utc(T0 + 1295)
