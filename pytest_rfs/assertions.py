@@ -1,4 +1,4 @@
-"""Result-aware assertions: ``assert_result_*``, ``assert_mono_result_*``, batch counts.
+"""Result-aware assertions: ``assert_result_*``, batch counts (async ones: ``mono_assertions``).
 
 Assertions take any Result (``rfs_monitoring``, ``returns``, ``result``, ``rfs-framework``)
 and fail with messages that show the whole outcome::
@@ -15,9 +15,8 @@ import enum
 import inspect
 import math
 import pprint
-import time
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from pytest_rfs.explain import a_type, describe_result, describe_value, plural, type_names
@@ -26,21 +25,19 @@ from rfs_monitoring.errors import (
     ErrorCode,
     ResultAdapterError,
     code_text,
-    is_timeout,
 )
 from rfs_monitoring.flux import FluxResult
-from rfs_monitoring.mono import MonoResult, settle
-from rfs_monitoring.result import Result, is_result_like, to_result
+from rfs_monitoring.mono import MonoResult
+from rfs_monitoring.result import Result, to_result
 
 __all__ = [
     "MISSING",
     "assert_flux_result_stats",
-    "assert_mono_result_error",
-    "assert_mono_result_success",
-    "assert_mono_result_timeout",
     "assert_result_error",
     "assert_result_success",
     "check_seconds",
+    "error_cause",
+    "expect_result",
 ]
 
 T = TypeVar("T")
@@ -83,7 +80,8 @@ def _diff(expected: object, actual: object) -> str:
     return text
 
 
-def _as_result(value: object, expected: str) -> Result[Any, Any]:
+def expect_result(value: object, expected: str) -> Result[Any, Any]:
+    """``value`` as a Result; an AssertionError naming ``expected`` when it is none."""
     __tracebackhide__ = True
     if isinstance(value, MonoResult):
         msg = (
@@ -106,7 +104,8 @@ def _as_result(value: object, expected: str) -> Result[Any, Any]:
         raise AssertionError(msg) from None
 
 
-def _cause(error: object) -> BaseException | None:
+def error_cause(error: object) -> BaseException | None:
+    """``error`` when it is an exception (to chain it to the AssertionError), else None."""
     return error if isinstance(error, BaseException) else None
 
 
@@ -199,11 +198,11 @@ def assert_result_success(
     if expected_type is not None:
         _check_type_arg(expected_type, "expected_type")
     expected = f"Success({type_names(expected_type)})" if expected_type is not None else "Success"
-    settled = _as_result(result, expected)
+    settled = expect_result(result, expected)
     if settled.is_failure():
         error = settled.unwrap_error()
         msg = f"expected {expected}, got {describe_result(settled)}"
-        raise AssertionError(msg) from _cause(error)
+        raise AssertionError(msg) from error_cause(error)
     got = settled.unwrap()
     if expected_type is not None and not isinstance(got, expected_type):
         msg = (
@@ -285,7 +284,7 @@ def assert_result_error(
     if message_contains is not None:
         parts.append(f"message containing {message_contains!r}")
     expected = f"Failure({', '.join(parts)})" if parts else "Failure"
-    settled = _as_result(result, expected)
+    settled = expect_result(result, expected)
     got = describe_result(settled)
     if settled.is_success():
         msg = f"expected {expected}, got {got}"
@@ -296,32 +295,42 @@ def assert_result_error(
             f"expected {expected}, got {got}: the error is {a_type(type(error))}, "
             f"not {a_type(expected_error_type)}"
         )
-        raise AssertionError(msg) from _cause(error)
+        raise AssertionError(msg) from error_cause(error)
     if code is not None:
         actual_code = getattr(error, "code", None)
         if actual_code is None or code_text(actual_code) != code_text(code):
             has = "has no code" if actual_code is None else f"has code {code_text(actual_code)}"
             msg = f"expected {expected}, got {got}: the error {has}"
-            raise AssertionError(msg) from _cause(error)
+            raise AssertionError(msg) from error_cause(error)
     if message_contains is not None:
         text = _error_message(error)
         if message_contains not in text:
             msg = f"expected {expected}, got {got}: the error message {text!r} does not contain it"
-            raise AssertionError(msg) from _cause(error)
+            raise AssertionError(msg) from error_cause(error)
     return error
 
 
 def assert_flux_result_stats(
-    flux: FluxResult[Any, Any] | Iterable[object], expected_success: int, expected_failures: int
+    flux: FluxResult[Any, Any] | Iterable[object],
+    *positional: object,
+    expected_success: int | None = None,
+    expected_failures: int | None = None,
 ) -> FluxResult[Any, Any]:
     """Assert how many Successes and Failures a batch holds; returns the batch.
 
     Args:
         flux: a FluxResult, or an iterable of Results of any supported library.
-        expected_success: the number of Successes expected.
-        expected_failures: the number of Failures expected.
+        expected_success: the number of Successes expected (keyword only).
+        expected_failures: the number of Failures expected (keyword only).
+
+    Raises:
+        AssertionError: the counts differ (every Result of the batch is listed).
+        TypeError: a count given by position, missing, or not an int.
     """
     __tracebackhide__ = True
+    expected_success, expected_failures = _check_counts(
+        positional, expected_success, expected_failures
+    )
     batch = flux if isinstance(flux, FluxResult) else FluxResult(to_result(r) for r in flux)
     got_success, got_failures = batch.count_success(), batch.count_failures()
     if (got_success, got_failures) == (expected_success, expected_failures):
@@ -338,51 +347,27 @@ def assert_flux_result_stats(
     raise AssertionError(msg)
 
 
-async def _settled(value: object) -> object:
-    """``settle(value)``, except that a value that is no Result is handed back as it is.
-
-    The assertion then names that value ("got int: 5 (not a Result)") instead of the
-    ``ResultAdapterError`` Failure ``settle`` would make of it.
-    """
-    if inspect.isawaitable(value) and not isinstance(value, MonoResult):
-        value = await value
-    if isinstance(value, MonoResult) or is_result_like(value):
-        return await settle(value)
-    return value
+_COUNTS_USAGE = "assert_flux_result_stats(flux, expected_success=2, expected_failures=1)"
 
 
-async def assert_mono_result_success(
-    mono: MonoResult[Any, Any] | Awaitable[object],
-    expected_type: type[T] | tuple[type[Any], ...] | None = None,
-    *,
-    value: object = MISSING,
-    matches: Callable[[Any], object] | Mapping[str, object] | None = None,
-) -> Any:
-    """Await ``mono`` (a MonoResult or any awaitable of a Result) and assert a Success.
-
-    Same checks and return value as ``assert_result_success``.
-    """
-    __tracebackhide__ = True
-    outcome = await _settled(mono)
-    return assert_result_success(outcome, expected_type, value=value, matches=matches)
-
-
-async def assert_mono_result_error(
-    mono: MonoResult[Any, Any] | Awaitable[object],
-    expected_error_type: type[Any] | tuple[type[Any], ...] | ErrorCode | None = None,
-    *,
-    code: ErrorCode | str | None = None,
-    message_contains: str | None = None,
-) -> Any:
-    """Await ``mono`` (a MonoResult or any awaitable of a Result) and assert a Failure.
-
-    Same checks and return value as ``assert_result_error``.
-    """
-    __tracebackhide__ = True
-    outcome = await _settled(mono)
-    return assert_result_error(
-        outcome, expected_error_type, code=code, message_contains=message_contains
-    )
+def _check_counts(
+    positional: tuple[object, ...], success: object, failures: object
+) -> tuple[int, int]:
+    if positional:
+        given = ", ".join(map(repr, positional))
+        msg = (
+            f"assert_flux_result_stats() takes the counts by keyword, got {given} by position; "
+            f"write {_COUNTS_USAGE}"
+        )
+        raise TypeError(msg)
+    for name, count in (("expected_success", success), ("expected_failures", failures)):
+        if count is None:
+            msg = f"assert_flux_result_stats() needs {name}=...; write {_COUNTS_USAGE}"
+            raise TypeError(msg)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            msg = f"assert_flux_result_stats() expects {name} to be an int >= 0, got {count!r}"
+            raise TypeError(msg)
+    return success, failures  # type: ignore[return-value]
 
 
 def check_seconds(value: object, argument: str, *, allow_zero: bool) -> float:
@@ -404,50 +389,16 @@ def check_seconds(value: object, argument: str, *, allow_zero: bool) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
-async def assert_mono_result_timeout(
-    mono: MonoResult[Any, Any] | Awaitable[object],
-    timeout_seconds: float,
-    *,
-    tolerance: float = 0.1,
-    slack_seconds: float = 0.5,
-) -> Any:
-    """Await ``mono`` and assert that it timed out after about ``timeout_seconds``.
+_ASYNC_HELPERS = frozenset(
+    {"assert_mono_result_error", "assert_mono_result_success", "assert_mono_result_timeout"}
+)
 
-    The outcome must be a Failure holding a timeout (a ``TimeoutError`` such as
-    ``ResultTimeoutError``, or an error with code TIMEOUT), reached no earlier than
-    ``timeout_seconds * (1 - tolerance)`` and no later than
-    ``timeout_seconds * (1 + tolerance) + slack_seconds``.
 
-    Returns:
-        The timeout error.
+def __getattr__(name: str) -> Any:
+    """The async helpers, which live in ``mono_assertions`` (it imports this module)."""
+    if name in _ASYNC_HELPERS:
+        from pytest_rfs import mono_assertions
 
-    Raises:
-        AssertionError: the Mono succeeded, failed otherwise, or timed out too early or late.
-        ConfigurationError: a bad ``timeout_seconds``, ``tolerance`` or ``slack_seconds``.
-    """
-    __tracebackhide__ = True
-    timeout = check_seconds(timeout_seconds, "timeout_seconds", allow_zero=False)
-    tol = check_seconds(tolerance, "tolerance", allow_zero=True)
-    slack = check_seconds(slack_seconds, "slack_seconds", allow_zero=True)
-    expected = f"the MonoResult to time out after {timeout:g} s"
-    started = time.perf_counter()
-    outcome = await _settled(mono)
-    elapsed = time.perf_counter() - started
-    settled = _as_result(outcome, f"a timeout Failure after {timeout:g} s")
-    got = describe_result(settled)
-    if settled.is_success():
-        msg = f"expected {expected}, got {got} after {elapsed:.3f} s"
-        raise AssertionError(msg)
-    error = settled.unwrap_error()
-    if not is_timeout(error):
-        msg = f"expected {expected}, got {got} after {elapsed:.3f} s, which is not a timeout"
-        raise AssertionError(msg) from _cause(error)
-    low, high = timeout * (1 - tol), timeout * (1 + tol) + slack
-    if not low <= elapsed <= high:
-        when = "earlier" if elapsed < low else "later"
-        msg = (
-            f"expected {expected}, but it timed out after {elapsed:.3f} s, {when} than allowed "
-            f"({low:.3f} s to {high:.3f} s): {got}"
-        )
-        raise AssertionError(msg)
-    return error
+        return getattr(mono_assertions, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

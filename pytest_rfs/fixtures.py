@@ -3,37 +3,42 @@
 Each fixture is create -> ``yield`` -> undo; the logic lives in a class:
 
 - ``result_mocker`` (``ResultMocker``): ``result_mocker.patch(target, method)`` like
-  ``mock_result_service``; every patch and registration is undone at teardown.
+  ``mock_result_service``, ``result_mocker.spy(target, method)``; every patch and
+  registration is undone at teardown, and a refusal the code under test swallowed fails
+  the test there.
 - ``rfs_logs`` (``LogCapture``): every ``ResultLogEntry`` emitted during the test.
-- ``rfs_metrics``: an isolated ``ResultMetricsCollector`` driven by ``fake_clock``;
+- ``rfs_metrics``: an isolated ``ResultMetricsCollector`` driven by ``rfs_clock``;
   ``ResultMetricsCollector.instance()`` returns it during the test.
-- ``fake_clock`` (``FakeClock``): a clock that moves only when told to.
-- ``correlation_id``: a fixed correlation id, bound for the test.
+- ``rfs_clock`` (``FakeClock``): a clock that moves only when told to.
+- ``rfs_correlation_id``: a fixed correlation id, bound for the test.
 - ``rfs_factory`` (``ResultFactory``): seeded test data.
+
+``fake_clock`` and ``correlation_id``, the old names, stay for one release: using them
+warns (DeprecationWarning) naming the new name.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
-import importlib
-import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from pytest_rfs.explain import describe_value
 from pytest_rfs.generators import ResultFactory, seed_for
+from pytest_rfs.log_capture import LogCapture
+from pytest_rfs.misuse import call_exception, exception_chain
 from pytest_rfs.mocking import ResultServiceMocker
 from pytest_rfs.registry import caller_frame, register_service, unregister_service
+from pytest_rfs.spying import ResultSpy, spy_on
 from rfs_monitoring.context import correlation_context
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.metrics import ResultMetricsCollector
-from rfs_monitoring.result_logging import ResultLogEntry, add_entry_listener
 
 __all__ = [
+    "DEPRECATED_FIXTURES",
     "FIXED_EPOCH",
     "FakeClock",
     "LogCapture",
@@ -43,6 +48,8 @@ __all__ = [
     "correlation_id_for",
     "fake_clock",
     "result_mocker",
+    "rfs_clock",
+    "rfs_correlation_id",
     "rfs_factory",
     "rfs_logs",
     "rfs_metrics",
@@ -59,16 +66,29 @@ FIXED_EPOCH = 1_767_225_600.0
 
 
 class ResultMocker:
-    """Patches made through the ``result_mocker`` fixture; ``undo()`` reverts them all."""
+    """Patches and spies made through the ``result_mocker`` fixture; ``undo()`` reverts them.
+
+    At the end of the test the fixture fails it when a mocker refused a call (it was not
+    configured, or its ``return_sequence`` ran out) and the code under test swallowed the
+    refusal (a broad ``except``, ``asyncio.gather(..., return_exceptions=True)``).
+    """
 
     def __init__(self) -> None:
         self._mockers: list[ResultServiceMocker] = []
+        self._patched: list[ResultServiceMocker | ResultSpy] = []
+        self._spies: list[ResultSpy] = []
         self._registered: list[tuple[str, object]] = []
+        self._watched: list[ResultServiceMocker] = []  # refusals checked at teardown
 
     @property
     def mockers(self) -> tuple[ResultServiceMocker, ...]:
         """The mockers created so far, in order."""
         return tuple(self._mockers)
+
+    @property
+    def spies(self) -> tuple[ResultSpy, ...]:
+        """The spies created so far, in order."""
+        return tuple(self._spies)
 
     def patch(self, target: object, method_name: str) -> ResultServiceMocker:
         """Replace ``target.method_name`` until the end of the test; returns the mocker.
@@ -79,7 +99,21 @@ class ResultMocker:
         mocker = ResultServiceMocker.for_service(target, method_name, frame=caller_frame())
         mocker.start()
         self._mockers.append(mocker)
+        self._watched.append(mocker)
+        self._patched.append(mocker)
         return mocker
+
+    def spy(self, target: object, method_name: str) -> ResultSpy:
+        """Wrap ``target.method_name`` until the end of the test: the real method runs.
+
+        The spy records the calls (``assert_called_once_with`` ...), the awaits and the
+        Results the real method returned (``results``, ``spy_return``).
+        """
+        spy = spy_on(target, method_name, frame=caller_frame())
+        spy.start()
+        self._spies.append(spy)
+        self._patched.append(spy)
+        return spy
 
     def register(self, name: str, service: object) -> None:
         """``register_service(name, service)`` until the end of the test."""
@@ -87,218 +121,66 @@ class ResultMocker:
         register_service(name, service)
         self._registered.append((name, previous))
 
+    def resetall(self) -> None:
+        """Forget the calls, awaits and results of every mocker and spy (configuration stays)."""
+        for stand_in in self._patched:
+            stand_in.reset_calls()
+
+    def stopall(self) -> None:
+        """Restore every patched method (newest first) and forget the mockers and spies.
+
+        Their records stay readable on the objects ``patch`` and ``spy`` returned.
+        """
+        while self._patched:
+            self._patched.pop().stop()
+        self._mockers.clear()
+        self._spies.clear()
+
     def undo(self) -> None:
         """Restore every patched method (newest first) and every registration."""
-        while self._mockers:
-            self._mockers.pop().stop()
+        self.stopall()
         while self._registered:
             name, previous = self._registered.pop()
             unregister_service(name)
             if previous is not None:
                 register_service(name, previous)
 
+    def swallowed_refusals(self, raised: BaseException | None) -> str | None:
+        """What to fail the test with when a refusal never reached it (None: nothing).
+
+        Args:
+            raised: what the test raised, if anything; a refusal among it (or its causes)
+                reached the test and is not reported again.
+        """
+        seen = exception_chain(raised)
+        lines: list[str] = []
+        for mocker in self._watched:
+            for refusal in mocker.refusals:
+                if any(refusal.exception is e for e in seen):
+                    continue
+                lines.append(
+                    f"{mocker.name} refused call {refusal.number}, {refusal.call}, and the "
+                    "code under test swallowed the refusal (a broad except, or "
+                    "asyncio.gather(..., return_exceptions=True)):\n"
+                    f"  {refusal.exception}"
+                )
+        return "\n".join(lines) if lines else None
+
 
 @pytest.fixture
-def result_mocker() -> Iterator[ResultMocker]:
-    """Result-aware method patching, undone at the end of the test."""
+def result_mocker(request: pytest.FixtureRequest) -> Iterator[ResultMocker]:
+    """Result-aware method patching and spying, undone at the end of the test."""
     mocker = ResultMocker()
     yield mocker
-    mocker.undo()
+    try:
+        problem = mocker.swallowed_refusals(call_exception(request.node))
+    finally:
+        mocker.undo()
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
 
 
 # --------------------------------------------------------------------------- logs
-
-_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(ResultLogEntry))
-
-
-def _field(entry: ResultLogEntry, name: str) -> tuple[bool, object]:
-    if name in _ENTRY_FIELDS:
-        return True, getattr(entry, name)
-    if name in entry.metadata:
-        return True, entry.metadata[name]
-    return False, None
-
-
-def _field_matches(expected: object, actual: object) -> bool:
-    if callable(expected) and not isinstance(expected, type):
-        return bool(expected(actual))
-    return bool(actual == expected)
-
-
-def _expected_text(expected: object) -> str:
-    if callable(expected) and not isinstance(expected, type):
-        return f"<predicate {getattr(expected, '__qualname__', repr(expected))}>"
-    return describe_value(expected)
-
-
-def _summary(entry: ResultLogEntry) -> str:
-    parts = [
-        f"operation_name={entry.operation_name!r}",
-        f"step_name={entry.step_name!r}",
-        f"result_type={entry.result_type!r}",
-    ]
-    if entry.error_code is not None:
-        parts.append(f"error_code={entry.error_code!r}")
-    return " ".join(parts)
-
-
-class LogCapture:
-    """The ResultLogEntries emitted while it listens (``rfs_logs`` fixture).
-
-    Field filters compare entry fields (``operation_name``, ``result_type``,
-    ``error_code``...) and ``metadata`` keys by equality; a callable is used as a
-    predicate on the field's value.
-    """
-
-    def __init__(self) -> None:
-        self._entries: list[ResultLogEntry] = []
-        self._lock = threading.Lock()
-        self._remove: Callable[[], None] | None = None
-
-    def append(self, entry: ResultLogEntry) -> None:
-        """Add one entry, as if it had been emitted (the listener ``start`` registers)."""
-        with self._lock:
-            self._entries.append(entry)
-
-    def start(self) -> LogCapture:
-        """Start listening; returns self."""
-        if self._remove is None:
-            self._remove = add_entry_listener(self.append)
-        return self
-
-    def stop(self) -> None:
-        """Stop listening (entries stay)."""
-        remove, self._remove = self._remove, None
-        if remove is not None:
-            remove()
-
-    @property
-    def entries(self) -> list[ResultLogEntry]:
-        """The entries so far, in emission order (a copy)."""
-        with self._lock:
-            return list(self._entries)
-
-    def clear(self) -> None:
-        """Forget the entries captured so far."""
-        with self._lock:
-            self._entries.clear()
-
-    @staticmethod
-    def _check_fields(fields: Mapping[str, object], method: str) -> None:
-        if not fields:
-            msg = f"rfs_logs.{method}() needs at least one field=value, e.g. operation_name='x'"
-            raise ConfigurationError(msg)
-
-    def filter(self, **fields: object) -> list[ResultLogEntry]:
-        """The entries whose fields all match ``fields``."""
-        return [e for e in self.entries if self._differences(e, fields) == []]
-
-    @staticmethod
-    def _differences(entry: ResultLogEntry, fields: Mapping[str, object]) -> list[str]:
-        problems: list[str] = []
-        for name, expected in fields.items():
-            present, actual = _field(entry, name)
-            if not present:
-                problems.append(f"{name}: missing (expected {_expected_text(expected)})")
-            elif not _field_matches(expected, actual):
-                problems.append(
-                    f"{name}: {describe_value(actual)} (expected {_expected_text(expected)})"
-                )
-        return problems
-
-    def _wanted(self, fields: Mapping[str, object]) -> str:
-        return ", ".join(f"{k}={_expected_text(v)}" for k, v in fields.items())
-
-    def assert_logged(self, **fields: object) -> ResultLogEntry:
-        """Assert some entry matches ``fields``; returns the first that does.
-
-        The failure shows the nearest entries (most fields matching) and what differed.
-        """
-        __tracebackhide__ = True
-        self._check_fields(fields, "assert_logged")
-        entries = self.entries
-        for entry in entries:
-            if not self._differences(entry, fields):
-                return entry
-        wanted = self._wanted(fields)
-        if not entries:
-            msg = f"no ResultLogEntry matched {wanted}: no entries were logged"
-            raise AssertionError(msg)
-        ranked = sorted(
-            enumerate(entries), key=lambda item: len(self._differences(item[1], fields))
-        )
-        lines = [f"no ResultLogEntry matched {wanted}; {len(entries)} logged, the nearest:"]
-        for index, entry in ranked[:3]:
-            lines.append(f"  [{index}] {_summary(entry)}")
-            lines.extend(f"        {p}" for p in self._differences(entry, fields))
-        raise AssertionError("\n".join(lines))
-
-    def assert_not_logged(self, **fields: object) -> None:
-        """Assert no entry matches ``fields``."""
-        __tracebackhide__ = True
-        self._check_fields(fields, "assert_not_logged")
-        found = self.filter(**fields)
-        if found:
-            listed = "\n".join(f"  {_summary(e)}" for e in found[:5])
-            msg = (
-                f"expected no ResultLogEntry matching {self._wanted(fields)}; "
-                f"found {len(found)}:\n{listed}"
-            )
-            raise AssertionError(msg)
-
-    def assert_all_structured(self) -> None:
-        """Assert every entry is a ResultLogEntry whose JSON form is complete and valid.
-
-        Each entry's ``to_dict()`` must serialise to JSON; when ``jsonschema`` is installed
-        it must also validate against the ResultLogEntry schema.
-        """
-        __tracebackhide__ = True
-        validate = _schema_validator()
-        for index, entry in enumerate(self.entries):
-            problem = _structure_problem(entry, validate)
-            if problem is not None:
-                msg = f"entry [{index}] is not a structured ResultLogEntry: {problem}"
-                raise AssertionError(msg)
-
-
-def _no_schema(data: dict[str, Any]) -> str | None:  # pragma: no cover - without jsonschema
-    return None
-
-
-def _schema_validator() -> Callable[[dict[str, Any]], str | None]:
-    try:
-        jsonschema: Any = importlib.import_module("jsonschema")
-    except ImportError:  # pragma: no cover - jsonschema is in the test extra
-        return _no_schema
-    from rfs_monitoring.result_logging import result_log_entry_schema
-
-    validator = jsonschema.Draft202012Validator(result_log_entry_schema())
-
-    def validate(data: dict[str, Any]) -> str | None:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-        if error is None:
-            return None
-        where = "/".join(str(p) for p in error.absolute_path) or "(entry)"
-        return f"{where}: {error.message}"
-
-    return validate
-
-
-def _structure_problem(
-    entry: object, validate: Callable[[dict[str, Any]], str | None]
-) -> str | None:
-    if not isinstance(entry, ResultLogEntry):
-        return f"got {type(entry).__name__}: {describe_value(entry)}"
-    moment: object = entry.timestamp
-    if not isinstance(moment, _dt.datetime):
-        return f"timestamp is {describe_value(moment)}, not a datetime"
-    data = entry.to_dict()
-    try:
-        json.loads(json.dumps(data))
-    except (TypeError, ValueError) as exc:
-        return f"{_summary(entry)}: not JSON-serialisable ({exc})"
-    problem = validate(data)
-    return None if problem is None else f"{_summary(entry)}: {problem}"
 
 
 @pytest.fixture
@@ -371,15 +253,15 @@ class FakeClock:
 
 
 @pytest.fixture
-def fake_clock() -> FakeClock:
+def rfs_clock() -> FakeClock:
     """A clock at 2026-01-01T00:00:00Z that moves only when told (drives ``rfs_metrics``)."""
     return FakeClock()
 
 
 @pytest.fixture
-def rfs_metrics(fake_clock: FakeClock) -> Iterator[ResultMetricsCollector]:
-    """An isolated collector on ``fake_clock``, served by ``ResultMetricsCollector.instance()``."""
-    collector = ResultMetricsCollector(clock=fake_clock)
+def rfs_metrics(rfs_clock: FakeClock) -> Iterator[ResultMetricsCollector]:
+    """An isolated collector on ``rfs_clock``, served by ``ResultMetricsCollector.instance()``."""
+    collector = ResultMetricsCollector(clock=rfs_clock)
     previous = ResultMetricsCollector.set_instance(collector)
     yield collector
     ResultMetricsCollector.set_instance(previous)
@@ -389,12 +271,12 @@ def rfs_metrics(fake_clock: FakeClock) -> Iterator[ResultMetricsCollector]:
 
 
 def correlation_id_for(node_id: str) -> str:
-    """The fixed correlation id the ``correlation_id`` fixture binds for ``node_id``."""
+    """The fixed correlation id the ``rfs_correlation_id`` fixture binds for ``node_id``."""
     return f"test-{seed_for(node_id):08x}"
 
 
 @pytest.fixture
-def correlation_id(request: pytest.FixtureRequest) -> Iterator[str]:
+def rfs_correlation_id(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fixed correlation id (stable per test id), bound for the test."""
     with correlation_context(correlation_id_for(request.node.nodeid)) as value:
         yield value
@@ -405,3 +287,31 @@ def rfs_factory(request: pytest.FixtureRequest) -> ResultFactory:
     """A ResultFactory seeded from the test id and ``--rfs-seed`` (reproducible)."""
     base = request.config.stash.get(base_seed_key, 0)
     return ResultFactory(seed_for(request.node.nodeid, base))
+
+
+# --------------------------------------------------------------------------- old names
+
+DEPRECATED_FIXTURES: dict[str, str] = {
+    "fake_clock": "rfs_clock",
+    "correlation_id": "rfs_correlation_id",
+}
+"""Fixture names kept for one release: old name -> new name."""
+
+
+def _deprecated_alias(old: str, new: str) -> Any:
+    def alias(request: pytest.FixtureRequest) -> Any:
+        warnings.warn(
+            f"the fixture {old!r} is deprecated and will be removed in the next release; "
+            f"use {new!r}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return request.getfixturevalue(new)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated: use ``{new}``."
+    return pytest.fixture(name=old)(alias)
+
+
+fake_clock = _deprecated_alias("fake_clock", DEPRECATED_FIXTURES["fake_clock"])
+correlation_id = _deprecated_alias("correlation_id", DEPRECATED_FIXTURES["correlation_id"])

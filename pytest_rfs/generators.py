@@ -63,6 +63,9 @@ def _builders() -> dict[ErrorCode, Callable[[random.Random], APIError]]:
         ErrorCode.FORBIDDEN: lambda rng: APIError.forbidden(),
         ErrorCode.NOT_FOUND: not_found,
         ErrorCode.CONFLICT: conflict,
+        ErrorCode.PAYLOAD_TOO_LARGE: lambda rng: APIError(
+            ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large", {"max_bytes": 65536}
+        ),
         ErrorCode.RATE_LIMITED: lambda rng: APIError.rate_limited(),
         ErrorCode.INTERNAL_ERROR: lambda rng: APIError.internal(details={"incident": ident(rng)}),
         ErrorCode.SERVICE_UNAVAILABLE: lambda rng: APIError.service_unavailable(),

@@ -13,8 +13,6 @@ Results of the original's library.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import difflib
 import inspect
 import time
 import types
@@ -25,24 +23,56 @@ import pytest
 
 from pytest_rfs.assertions import check_seconds
 from pytest_rfs.call_assertions import CallAssertions
-from pytest_rfs.explain import a_type, describe_value, plural
-from pytest_rfs.registry import caller_frame, resolve_service, service_label
+from pytest_rfs.explain import describe_value, format_call, plural
+from pytest_rfs.patching import Patchable, PatchPlan, plan_patch
+from pytest_rfs.registry import caller_frame
 from pytest_rfs.shape import MethodShape
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import is_result_like
 
-__all__ = ["ResultServiceMocker", "mock_result_service"]
-
-# Python 3.12+ lets a sync function returning a coroutine declare itself a coroutine function.
-_mark_coroutine_function: Callable[[Any], Any] = getattr(
-    inspect, "markcoroutinefunction", lambda fn: fn
-)
+__all__ = [
+    "Refusal",
+    "ResultServiceMocker",
+    "mock_result_service",
+    "recorder",
+    "signature_mismatch",
+]
 
 Outcome = tuple[Literal["value", "raise", "call"], Any]
 
 
-def _recorder(signature: inspect.Signature | None, answer: Callable[..., Any]) -> Any:
+class Refusal:
+    """A call the mocker refused (not configured, or past ``return_sequence``'s end).
+
+    Attributes:
+        call: the call as shown in messages, e.g. ``get_user('1')``.
+        number: which call it was (1 for the first).
+        exception: what the refusal raised (``pytest.fail.Exception``).
+    """
+
+    __slots__ = ("call", "exception", "number")
+
+    def __init__(self, call: str, number: int, exception: BaseException) -> None:
+        self.call = call
+        self.number = number
+        self.exception = exception
+
+    def __repr__(self) -> str:
+        return f"Refusal(call {self.number}: {self.call})"
+
+
+def signature_mismatch(name: str, signature: inspect.Signature | None, exc: TypeError) -> TypeError:
+    """The error for a call of ``name`` that does not fit ``signature``."""
+    msg = f"{name}() was called with arguments that do not fit its signature {signature}: {exc}"
+    return TypeError(msg)
+
+
+def _no_answer(*args: Any, **kwargs: Any) -> None:
+    """The side effect of the mock recording awaits: nothing to answer."""
+
+
+def recorder(signature: inspect.Signature | None, answer: Callable[..., Any]) -> Any:
     """A mock that records each call and answers through ``answer``.
 
     With a signature it is a ``create_autospec`` of it: a call that does not fit raises
@@ -62,7 +92,7 @@ def _recorder(signature: inspect.Signature | None, answer: Callable[..., Any]) -
     return create_autospec(original, side_effect=answer)
 
 
-class ResultServiceMocker(CallAssertions):
+class ResultServiceMocker(Patchable, CallAssertions):
     """A Result-aware stand-in for one service method.
 
     Configure it with one of ``return_success``, ``return_error``, ``return_sequence``,
@@ -89,15 +119,18 @@ class ResultServiceMocker(CallAssertions):
         self.service_name = service_name
         self.method_name = method_name
         self.shape = shape or MethodShape(is_async=True, returns="result", signature=None)
-        self.mock: Any = _recorder(self.shape.signature, self._answer)
+        self.mock: Any = recorder(self.shape.signature, self._answer)
+        self.await_mock: Any = recorder(self.shape.signature, _no_answer)
+        self.awaited_calls: set[int] = set()
+        self.awaitable = self.shape.is_async or self.shape.returns == "mono"
+        self._refusals: list[Refusal] = []
         self.results_history: list[Any] = []
         self._outcome: Outcome | None = None
         self._sequence: list[Outcome] | None = None
         self._sequence_index = 0
         self._delay = 0.0
         self._patcher: Any = None
-        self._pending: tuple[object, str, int, str] | None = None
-        self._full_signature: inspect.Signature | None = None
+        self.plan: PatchPlan | None = None
 
     def __repr__(self) -> str:
         return f"<ResultServiceMocker {self.name} calls={self.call_count}>"
@@ -185,32 +218,53 @@ class ResultServiceMocker(CallAssertions):
         return self
 
     def reset_calls(self) -> None:
-        """Forget the recorded calls and results; the configuration stays."""
+        """Forget the recorded calls, awaits, results and refusals; the configuration stays."""
         self.mock.reset_mock()
+        self.await_mock.reset_mock()
+        self.awaited_calls.clear()
         self.results_history.clear()
+        self._refusals.clear()
         self._sequence_index = 0
+
+    @property
+    def refusals(self) -> tuple[Refusal, ...]:
+        """The calls refused so far (``result_mocker`` fails the test on any it did not see)."""
+        return tuple(self._refusals)
+
+    def _refuse(self, message: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        __tracebackhide__ = True
+        try:
+            pytest.fail(message)
+        except pytest.fail.Exception as exc:
+            call = format_call(self.method_name, args, kwargs)
+            self._refusals.append(Refusal(call, self.call_count, exc))
+            raise
 
     # ---------------------------------------------------------------- calling
 
-    def _next_outcome(self) -> Outcome:
+    def _next_outcome(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Outcome:
         __tracebackhide__ = True
         if self._sequence is not None:
             if self._sequence_index >= len(self._sequence):
-                pytest.fail(
+                self._refuse(
                     f"{self.name} was called {self.call_count} times, but return_sequence() "
                     f"configured only {plural(len(self._sequence), 'result', 'results')} "
-                    f"(call {self.call_count} has none)"
+                    f"(call {self.call_count} has none)",
+                    args,
+                    kwargs,
                 )
             outcome = self._sequence[self._sequence_index]
             self._sequence_index += 1
             return outcome
         if self._outcome is None:
-            pytest.fail(
+            self._refuse(
                 f"{self.name} was called but not configured: call return_success(), "
                 "return_error(), return_sequence(), raise_exception() or side_effect() on "
-                "the mocker before the code under test calls it"
+                "the mocker before the code under test calls it",
+                args,
+                kwargs,
             )
-        return self._outcome
+        return self._outcome  # type: ignore[return-value]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Answer one call as configured (the patched method calls this)."""
@@ -221,23 +275,22 @@ class ResultServiceMocker(CallAssertions):
         except TypeError as exc:
             if self.call_count != calls_before:  # raised while answering, not by the signature
                 raise
-            msg = (
-                f"{self.name}() was called with arguments that do not fit its signature "
-                f"{self.shape.signature}: {exc}"
-            )
-            raise TypeError(msg) from None
+            raise signature_mismatch(self.name, self.shape.signature, exc) from None
 
     def _answer(self, *args: Any, **kwargs: Any) -> Any:
         """The recording mock's side effect: the configured answer to one call."""
         __tracebackhide__ = True
-        outcome = self._next_outcome()
+        outcome = self._next_outcome(args, kwargs)
+        number = self.call_count
         if self.shape.returns == "mono":
-            mono = MonoResult.from_async_result(lambda: self._answer_async(outcome, args, kwargs))
+            mono = MonoResult.from_async_result(
+                lambda: self._answer_async(outcome, args, kwargs, number)
+            )
             if self.shape.is_async:
                 return self._wrap_awaitable(mono)
             return mono
         if self.shape.is_async:
-            return self._answer_async(outcome, args, kwargs)
+            return self._answer_async(outcome, args, kwargs, number)
         if self._delay:
             time.sleep(self._delay)
         return self._finish(self._produce(outcome, args, kwargs))
@@ -264,9 +317,15 @@ class ResultServiceMocker(CallAssertions):
         self.results_history.append(value)
         return value
 
+    def _record_await(self, number: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Call ``number``'s coroutine (or MonoResult) started: one await."""
+        self.awaited_calls.add(number)
+        self.await_mock(*args, **kwargs)
+
     async def _answer_async(
-        self, outcome: Outcome, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, outcome: Outcome, args: tuple[Any, ...], kwargs: dict[str, Any], number: int
     ) -> Any:
+        self._record_await(number, args, kwargs)
         if self._delay:
             await asyncio.sleep(self._delay)
         value = self._produce(outcome, args, kwargs)
@@ -274,77 +333,10 @@ class ResultServiceMocker(CallAssertions):
             value = await value
         return self._finish(value)
 
-    # ---------------------------------------------------------------- patching
-
-    @property
-    def active(self) -> bool:
-        """True while the original method is replaced."""
-        return self._patcher is not None
-
-    def _replacement(
-        self, strip: int, install: str, full_signature: inspect.Signature | None
-    ) -> object:
-        mocker = self
-
-        def replacement(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            return mocker(*args[strip:], **kwargs)
-
-        replacement.__name__ = self.method_name
-        replacement.__qualname__ = f"{self.service_name}.{self.method_name}"
-        replacement.__doc__ = f"ResultServiceMocker for {self.name}"
-        if full_signature is not None:
-            replacement.__signature__ = full_signature  # type: ignore[attr-defined]
-        replacement._rfs_shape = self.shape  # type: ignore[attr-defined]
-        replacement.mocker = self  # type: ignore[attr-defined]
-        if self.shape.is_async and self.shape.returns != "mono":
-            _mark_coroutine_function(replacement)
-        if install == "static":
-            return staticmethod(replacement)
-        if install == "class":
-            return classmethod(replacement)
-        return replacement
-
-    def start(self) -> ResultServiceMocker:
-        """Replace the original method (``with`` does this); returns the mocker.
-
-        Raises:
-            ConfigurationError: already started, built without a service to patch, or
-                the service does not let its method be replaced.
-        """
-        if self._patcher is not None:
-            msg = f"{self.name} is already patched"
-            raise ConfigurationError(msg)
-        if self._pending is None:
-            msg = f"{self.name} has no service to patch: create it with mock_result_service()"
-            raise ConfigurationError(msg)
-        target, attribute, strip, install = self._pending
-        full = None if install == "class" else self._full_signature
-        from unittest.mock import patch
-
-        patcher = patch.object(target, attribute, self._replacement(strip, install, full))
-        try:
-            patcher.start()
-        except (AttributeError, TypeError) as exc:
-            msg = (
-                f"cannot patch {attribute!r} on {target!r}: {exc}; patch its class "
-                "or register a patchable service with register_service()"
-            )
-            raise ConfigurationError(msg) from None
-        self._patcher = patcher
-        return self
-
-    def stop(self) -> None:
-        """Put the original method back (idempotent)."""
-        patcher, self._patcher = self._patcher, None
-        if patcher is not None:
-            patcher.stop()
-
-    def __enter__(self) -> ResultServiceMocker:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def enter(self, args: tuple[Any, ...], kwargs: dict[str, Any], strip: int) -> Any:
+        """A call of the patched method (``args`` with ``self``/``cls``, ``strip`` of them)."""
+        __tracebackhide__ = True
+        return self(*args[strip:], **kwargs)
 
     @classmethod
     def for_service(
@@ -355,37 +347,13 @@ class ResultServiceMocker(CallAssertions):
         Raises:
             ConfigurationError: the service or the method cannot be found.
         """
-        service = resolve_service(target, frame)
-        label = service_label(target)
-        if not isinstance(method_name, str) or not hasattr(service, method_name):
-            names = [n for n in dir(service) if not n.startswith("_")]
-            close = difflib.get_close_matches(str(method_name), names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            msg = (
-                f"service {label!r} ({type(service).__name__}) has no method {method_name!r}{hint}"
-            )
-            raise ConfigurationError(msg)
-        original = getattr(service, method_name)
-        if not callable(original):
-            msg = (
-                f"{label}.{method_name} is not callable ({a_type(type(original))}); "
-                "mock_result_service() replaces methods"
-            )
-            raise ConfigurationError(msg)
-        strip, install, drop_first = 0, "plain", False
-        if isinstance(service, type):
-            raw = inspect.getattr_static(service, method_name)
-            if isinstance(raw, classmethod):
-                strip, install = 1, "class"
-            elif inspect.isfunction(raw):
-                strip, drop_first = 1, True
-            else:
-                install = "static"
-        mocker = cls(label, method_name, shape=MethodShape.of(original, drop_first=drop_first))
-        with contextlib.suppress(TypeError, ValueError):
-            mocker._full_signature = inspect.signature(original)
-        mocker._pending = (service, method_name, strip, install)
+        plan = plan_patch(target, method_name, frame)
+        mocker = cls(plan.label, method_name, shape=plan.shape)
+        mocker.plan = plan
         return mocker
+
+    def __enter__(self) -> ResultServiceMocker:
+        return self.start()  # type: ignore[no-any-return]
 
 
 def mock_result_service(target: object, method_name: str) -> ResultServiceMocker:

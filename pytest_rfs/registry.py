@@ -7,10 +7,10 @@ target up among those names, the calling module's names and import paths.
 from __future__ import annotations
 
 import importlib
-import sys
 import types
 from typing import TypeVar
 
+from pytest_rfs.frames import caller_frame
 from rfs_monitoring.errors import ConfigurationError
 
 __all__ = [
@@ -38,17 +38,6 @@ def register_service(name: str, service: T) -> T:
 def unregister_service(name: str) -> object | None:
     """Forget a name registered with ``register_service``; returns its service, if any."""
     return _services.pop(name, None)
-
-
-def caller_frame() -> types.FrameType | None:
-    """The innermost frame outside pytest_rfs: the user code naming a service."""
-    frame: types.FrameType | None = sys._getframe(1)
-    while frame is not None and (
-        frame.f_globals.get("__name__") == "pytest_rfs"
-        or str(frame.f_globals.get("__name__", "")).startswith("pytest_rfs.")
-    ):
-        frame = frame.f_back
-    return frame
 
 
 def _import_path(path: str) -> object:

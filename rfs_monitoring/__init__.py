@@ -1,61 +1,55 @@
 """rfs-monitoring: observability for the Result pattern.
 
-Importing this package needs only the core dependencies (structlog, python-json-logger);
-FastAPI, OpenTelemetry and prometheus_client are imported lazily by the modules that use them.
+Importing this package needs only the core dependencies (structlog, python-json-logger) and
+imports none of them: every public name is served on first access (module ``__getattr__``),
+so ``import rfs_monitoring`` costs a few milliseconds and loads neither structlog, sqlite3
+nor the logging and metrics modules until a name that needs them is used. FastAPI,
+OpenTelemetry and prometheus_client are imported only by the modules that use them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rfs_monitoring.context import bind_log_context, correlation_context, get_correlation_id
-from rfs_monitoring.errors import (
-    APIError,
-    ConfigurationError,
-    ErrorCode,
-    MissingExtraError,
-    ResultAdapterError,
-    ResultTimeoutError,
-    RfsMonitoringError,
-    UnwrapError,
-)
-from rfs_monitoring.flux import FluxResult
-from rfs_monitoring.masking import add_masking_pattern, mask_text, mask_value
-from rfs_monitoring.metrics import (
-    ErrorSummary,
-    MetricSample,
-    OperationMetrics,
-    ResultMetricsCollector,
-    parse_time_range,
-)
-from rfs_monitoring.metrics.archive import MetricsArchive
-from rfs_monitoring.mono import MonoResult
-from rfs_monitoring.result import (
-    Failure,
-    Result,
-    Success,
-    is_result_like,
-    register_result_adapter,
-    to_result,
-    unregister_result_adapter,
-)
-from rfs_monitoring.result_logging import (
-    ResultLogEntry,
-    add_entry_listener,
-    configure_logging,
-    flush_logs,
-    get_log_level,
-    log_flux_result,
-    log_result_operation,
-    logging_stats,
-    set_log_level,
-)
-
 if TYPE_CHECKING:
     from rfs_monitoring.alerts import AlertConfiguration, AlertManager
+    from rfs_monitoring.context import bind_log_context, correlation_context, get_correlation_id
     from rfs_monitoring.dashboard.auth import api_key_auth
     from rfs_monitoring.dashboard.router import monitoring_router
+    from rfs_monitoring.errors import (
+        APIError,
+        ConfigurationError,
+        ErrorCode,
+        MissingExtraError,
+        ResultAdapterError,
+        ResultTimeoutError,
+        RfsMonitoringError,
+        UnwrapError,
+    )
     from rfs_monitoring.export import OpenTelemetryBridge, PrometheusExporter, register_prometheus
+    from rfs_monitoring.flux import FluxResult
+    from rfs_monitoring.masking import add_masking_pattern, mask_text, mask_value
+    from rfs_monitoring.metrics.archive import MetricsArchive
+    from rfs_monitoring.metrics.collector import ResultMetricsCollector
+    from rfs_monitoring.metrics.records import ErrorSummary, MetricSample, OperationMetrics
+    from rfs_monitoring.metrics.time_range import parse_time_range
+    from rfs_monitoring.mono import MonoResult
+    from rfs_monitoring.result import (
+        Failure,
+        Result,
+        Success,
+        is_result_like,
+        register_result_adapter,
+        to_result,
+        unregister_result_adapter,
+    )
+    from rfs_monitoring.result_logging.chain import log_flux_result
+    from rfs_monitoring.result_logging.config import configure_logging, flush_logs
+    from rfs_monitoring.result_logging.decorator import log_result_operation
+    from rfs_monitoring.result_logging.emit import add_entry_listener
+    from rfs_monitoring.result_logging.entry import ResultLogEntry
+    from rfs_monitoring.result_logging.levels import get_log_level, set_log_level
+    from rfs_monitoring.result_logging.state import logging_stats
     from rfs_monitoring.web.middleware import CorrelationIdMiddleware
     from rfs_monitoring.web.results import (
         FastAPIResult,
@@ -64,33 +58,96 @@ if TYPE_CHECKING:
         install_result_routes,
     )
 
+from rfs_monitoring.mono import set_chain_observer as _set_chain_observer
+
 __version__ = "0.1.0"
 
-# Names served lazily from modules that need an optional extra.
-_LAZY = {
-    "AlertConfiguration": "rfs_monitoring.alerts",
-    "AlertManager": "rfs_monitoring.alerts",
-    "api_key_auth": "rfs_monitoring.dashboard.auth",
-    "monitoring_router": "rfs_monitoring.dashboard.router",
-    "CorrelationIdMiddleware": "rfs_monitoring.web.middleware",
-    "FastAPIResult": "rfs_monitoring.web.results",
-    "ResultRoute": "rfs_monitoring.web.results",
-    "handle_result": "rfs_monitoring.web.results",
-    "install_result_routes": "rfs_monitoring.web.results",
-    "OpenTelemetryBridge": "rfs_monitoring.export",
-    "PrometheusExporter": "rfs_monitoring.export",
-    "register_prometheus": "rfs_monitoring.export",
+
+def _observe_chain_on_first_use(
+    kind: str, name: str, result: Result[Any, Any], elapsed_ms: float
+) -> None:
+    """``MonoResult.log_step`` / ``log_error`` report here until the logging chain loads.
+
+    Importing ``result_logging.chain`` installs its own observer in place of this one, so
+    the first step entry costs the import and the later ones nothing.
+    """
+    from rfs_monitoring.result_logging.chain import observe_chain
+
+    observe_chain(kind, name, result, elapsed_ms)
+
+
+_set_chain_observer(_observe_chain_on_first_use)
+
+# Every public name and the module that defines it, imported on first access. The modules
+# are the defining ones (not the subpackages' __init__), so that ``log_result_operation``
+# does not load ``result_logging.config`` (structlog) nor ``Success`` the metrics.
+_CORE = {
+    **dict.fromkeys(("bind_log_context", "correlation_context", "get_correlation_id"), "context"),
+    **dict.fromkeys(
+        (
+            "APIError",
+            "ConfigurationError",
+            "ErrorCode",
+            "MissingExtraError",
+            "ResultAdapterError",
+            "ResultTimeoutError",
+            "RfsMonitoringError",
+            "UnwrapError",
+        ),
+        "errors",
+    ),
+    "FluxResult": "flux",
+    **dict.fromkeys(("add_masking_pattern", "mask_text", "mask_value"), "masking"),
+    "MetricsArchive": "metrics.archive",
+    "ResultMetricsCollector": "metrics.collector",
+    **dict.fromkeys(("ErrorSummary", "MetricSample", "OperationMetrics"), "metrics.records"),
+    "parse_time_range": "metrics.time_range",
+    "MonoResult": "mono",
+    **dict.fromkeys(
+        (
+            "Failure",
+            "Result",
+            "Success",
+            "is_result_like",
+            "register_result_adapter",
+            "to_result",
+            "unregister_result_adapter",
+        ),
+        "result",
+    ),
+    "log_flux_result": "result_logging.chain",
+    **dict.fromkeys(("configure_logging", "flush_logs"), "result_logging.config"),
+    "log_result_operation": "result_logging.decorator",
+    "add_entry_listener": "result_logging.emit",
+    "ResultLogEntry": "result_logging.entry",
+    **dict.fromkeys(("get_log_level", "set_log_level"), "result_logging.levels"),
+    "logging_stats": "result_logging.state",
 }
 
+# Names served from modules that need an optional extra.
+_LAZY = {
+    "AlertConfiguration": "alerts",
+    "AlertManager": "alerts",
+    "api_key_auth": "dashboard.auth",
+    "monitoring_router": "dashboard.router",
+    "CorrelationIdMiddleware": "web.middleware",
+    "FastAPIResult": "web.results",
+    "ResultRoute": "web.results",
+    "handle_result": "web.results",
+    "install_result_routes": "web.results",
+    "OpenTelemetryBridge": "export",
+    "PrometheusExporter": "export",
+    "register_prometheus": "export",
+}
 
-# What each lazily served module needs beyond the core dependencies.
+# What each module of _LAZY needs beyond the core dependencies.
 _NEEDS: dict[str, tuple[str, ...]] = {
-    "rfs_monitoring.alerts": ("pydantic", "httpx", "pluggy"),
-    "rfs_monitoring.dashboard.auth": ("fastapi", "httpx", "pluggy", "jinja2"),
-    "rfs_monitoring.dashboard.router": ("fastapi", "httpx", "pluggy", "jinja2"),
-    "rfs_monitoring.export": (),
-    "rfs_monitoring.web.middleware": ("fastapi",),
-    "rfs_monitoring.web.results": ("fastapi",),
+    "alerts": ("pydantic", "httpx", "pluggy"),
+    "dashboard.auth": ("fastapi", "httpx", "pluggy", "jinja2"),
+    "dashboard.router": ("fastapi", "httpx", "pluggy", "jinja2"),
+    "export": (),
+    "web.middleware": ("fastapi",),
+    "web.results": ("fastapi",),
 }
 
 
@@ -104,13 +161,15 @@ def _servable(module_name: str) -> bool:
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
+    module_name = _CORE.get(name) or _LAZY.get(name)
     if module_name is None:
         msg = f"module 'rfs_monitoring' has no attribute {name!r}"
         raise AttributeError(msg)
     import importlib
 
-    return getattr(importlib.import_module(module_name), name)
+    value = getattr(importlib.import_module(f"rfs_monitoring.{module_name}"), name)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
 
 
 __all__ = [

@@ -1,10 +1,18 @@
 """Correlation id and log context, carried in contextvars (they follow asyncio tasks).
 
 A correlation id identifies one request or job across every log line, span and metric
-sample it produces. It is read with ``get_correlation_id()`` (generated on first use when
-none is bound), bound for a block with ``correlation_context(id)``, and set per request by
+sample it produces. It is read with ``get_correlation_id()`` (None when none is bound),
+bound for a block with ``correlation_context(id)``, and set per request by
 ``CorrelationIdMiddleware``. ``bind_log_context(user_id=..., **extra)`` adds fields to every
 entry logged in the current context.
+
+Nothing here binds an id implicitly: every binding is undone by the code that made it (a
+token reset), so an id never outlives its request or block. That matters for pooled threads:
+a thread that runs work *without* a copied context (``loop.run_in_executor``, a bare
+``ThreadPoolExecutor.submit``) runs it in the thread's own context, which would keep an id
+set there for every later job on that thread. ``run_in_threadpool``, ``asyncio.to_thread``
+and ``anyio.to_thread.run_sync`` copy the caller's context, so the id follows the work; for
+``run_in_executor`` pass ``contextvars.copy_context().run`` (docs/fastapi.md).
 """
 
 from __future__ import annotations
@@ -61,17 +69,18 @@ def is_valid_correlation_id(value: object) -> bool:
     return isinstance(value, str) and CORRELATION_ID_PATTERN.fullmatch(value) is not None
 
 
-def get_correlation_id() -> str:
-    """The current correlation id; one is generated and bound when none is."""
-    current = _correlation_id.get()
-    if current is None:
-        current = new_correlation_id()
-        _correlation_id.set(current)
-    return current
+def get_correlation_id() -> str | None:
+    """The correlation id bound in this context, or None when none is.
+
+    Never generates or binds one: bind an id for a block with ``correlation_context()``
+    (a fresh one when called without an id). Every logged operation binds its own id for
+    its duration when none is bound, so its entries always carry one.
+    """
+    return _correlation_id.get()
 
 
 def peek_correlation_id() -> str | None:
-    """The current correlation id, or None (never generates one)."""
+    """The current correlation id, or None (the same as ``get_correlation_id``)."""
     return _correlation_id.get()
 
 

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import random
+import secrets
 import sys
 import time
 from collections import Counter
@@ -24,8 +25,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO
 
 from rfs_monitoring.alerts import AlertManager
-from rfs_monitoring.dashboard import monitoring_router
+from rfs_monitoring.dashboard import api_key_auth, monitoring_router
 from rfs_monitoring.errors import APIError, ConfigurationError, MissingExtraError
+from rfs_monitoring.masking import mask_access_log
 from rfs_monitoring.metrics import OperationMetrics, ResultMetricsCollector
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success
@@ -214,8 +216,13 @@ def create_app(
     collector: ResultMetricsCollector | None = None,
     alert_manager: AlertManager | None = None,
     lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,
+    api_key: str | None = None,
 ) -> FastAPI:
-    """The demo app: the plan's user endpoint, its performance report, the monitoring router."""
+    """The demo app: the plan's user endpoint, its performance report, the monitoring router.
+
+    With ``api_key`` the monitoring API needs that key (header ``X-API-Key``, or a browser
+    session from ``/monitoring/login``); without it the monitoring API is read-only.
+    """
     user_service = user_service or InMemoryUserService()
     app = FastAPI(title="rfs-monitoring demo", lifespan=lifespan)
     install_result_routes(app)
@@ -252,6 +259,7 @@ def create_app(
             alert_manager if alert_manager is not None else demo_alert_manager(collector),
             chart_points=150,  # 2 s steps over the default 5 minutes
             title="rfs-monitoring demo",
+            auth=api_key_auth(api_key) if api_key else None,
         )
     )
     return app
@@ -384,9 +392,15 @@ async def serve(
     traffic: bool = True,
     rps: float = 20.0,
     out: IO[str] | None = None,
+    api_key: str | None = None,
 ) -> int:
-    """Serve the demo app with uvicorn (and traffic) until interrupted or ``duration`` ends."""
+    """Serve the demo app with uvicorn (and traffic) until interrupted or ``duration`` ends.
+
+    The monitoring API is guarded by ``api_key`` (a fresh random one when None), printed with
+    the dashboard URL: sign in at ``/monitoring/login`` or send it as ``X-API-Key``.
+    """
     stream = out if out is not None else sys.stdout
+    key = api_key or secrets.token_urlsafe(18)
     base_url = f"http://{host}:{port}"
     generator = TrafficGenerator(base_url, rps=rps) if traffic else None
 
@@ -419,7 +433,15 @@ async def serve(
         + (f" · traffic {rps:g} req/s" if traffic else "")
         + (f" · stops after {duration:g} s" if duration else " · Ctrl+C stops"),
     )
-    app = create_app(lifespan=lifespan)
+    _say(
+        stream,
+        f"  monitoring API key: {key} (sign in at http://{shown_host}:{port}/monitoring/login, "
+        "or send the header X-API-Key)",
+    )
+    app = create_app(lifespan=lifespan, api_key=key)
+    # uvicorn's records (its error log, and access lines when enabled) show request URLs:
+    # an ``api_key=`` / ``token=`` query parameter in them is masked before any handler
+    mask_access_log()
     config = uvicorn.Config(
         app,
         host=host,

@@ -7,6 +7,7 @@ Exceptions raised by this package all derive from one root::
     ├── ResultAdapterError     a value that is no Result of any known library (also TypeError)
     ├── ConfigurationError     a bad argument or setting (also ValueError)
     ├── MissingExtraError      an optional dependency is not installed (also ImportError)
+    ├── ArchiveError           the metrics archive could not be written or read (also OSError)
     └── ResultTimeoutError     a MonoResult timed out (also TimeoutError); a Failure value
 
 ``ErrorCode`` and ``APIError`` are *values* carried inside ``Failure``; each code maps
@@ -15,14 +16,15 @@ to an HTTP status used by the FastAPI glue.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
+import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
     "APIError",
+    "ArchiveError",
     "ConfigurationError",
     "ErrorClassification",
     "ErrorCode",
@@ -86,6 +88,22 @@ class MissingExtraError(RfsMonitoringError, ImportError):
         self.extra = extra
 
 
+class ArchiveError(RfsMonitoringError, OSError):
+    """The metrics archive (SQLite) could not be written or read.
+
+    Attributes:
+        path: the archive's file.
+        kind: ``"busy"`` (another connection held the lock past the wait), ``"full"`` (the
+            disk or the database is full) or ``"error"`` (anything else: a damaged or
+            closed file, an I/O error).
+    """
+
+    def __init__(self, path: object, kind: str, reason: object) -> None:
+        super().__init__(f"metrics archive {path} could not be used ({kind}): {reason}")
+        self.path = path
+        self.kind = kind
+
+
 class ResultTimeoutError(RfsMonitoringError, TimeoutError):
     """A MonoResult did not finish within its timeout.
 
@@ -124,6 +142,7 @@ class ErrorCode(str, enum.Enum):
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -145,6 +164,7 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
@@ -294,7 +314,7 @@ class APIError:
             return error
         if isinstance(error, ResultTimeoutError):
             return cls.timeout(str(error), error.seconds)
-        if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        if isinstance(error, _timeout_types()):
             return cls.timeout()
         code = known_code_of(error)
         if code is not None:
@@ -310,6 +330,13 @@ class APIError:
         if isinstance(error, str):
             return cls.internal(error)
         return cls.internal(details=details)
+
+
+def _timeout_types() -> tuple[type[BaseException], ...]:
+    # asyncio.TimeoutError is TimeoutError from Python 3.11 on; on 3.10 it is its own class,
+    # and none of it can exist before asyncio is imported: no need to import asyncio here.
+    asyncio = sys.modules.get("asyncio")
+    return (TimeoutError,) if asyncio is None else (TimeoutError, asyncio.TimeoutError)
 
 
 def error_code_of(error: object) -> str | None:
@@ -329,7 +356,7 @@ def error_code_of(error: object) -> str | None:
     raw = getattr(raw, "value", raw)
     if isinstance(raw, (str, int)) and not isinstance(raw, bool):
         return str(raw)
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+    if isinstance(error, _timeout_types()):
         return ErrorCode.TIMEOUT.value
     return None
 
@@ -343,7 +370,7 @@ def code_text(code: object) -> str:
 
 def is_timeout(error: object) -> bool:
     """Whether ``error`` is a timeout: a TimeoutError or any error whose code is TIMEOUT."""
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+    if isinstance(error, _timeout_types()):
         return True
     code = getattr(error, "code", None)
     return code is not None and code_text(code) == ErrorCode.TIMEOUT.value

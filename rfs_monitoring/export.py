@@ -16,6 +16,9 @@ ever; with several processes or hosts, aggregate in Prometheus / your OTel backe
   extra): counters ``rfs.operation.requests`` {operation, outcome},
   ``rfs.operation.errors`` {operation, error.code}, ``rfs.operation.duration.sum`` (ms) and
   the gauge ``rfs.operation.duration`` {operation, quantile} over the last minute (ms).
+
+Label values (operation names, error codes) go through ``mask_label``: a secret that ended
+up in an operation name or an exception's ``.code`` never becomes a label.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rfs_monitoring.errors import ConfigurationError, MissingExtraError
+from rfs_monitoring.masking import mask_label
 from rfs_monitoring.metrics import ResultMetricsCollector
 
 if TYPE_CHECKING:
@@ -140,11 +144,11 @@ class PrometheusExporter:
         """The current figures of every operation."""
         requests, errors, durations = self._families()
         for totals in self.collector.totals():
-            name = totals.operation
+            name = mask_label(totals.operation)  # labels are output: masked (cached)
             requests.add_metric([name, "success"], totals.total - totals.failed)
             requests.add_metric([name, "failure"], totals.failed)
             for code, n in sorted(totals.error_codes.items()):
-                errors.add_metric([name, code], n)
+                errors.add_metric([name, mask_label(code)], n)
             sketch = totals.sketch
             cumulative = [(_bound(b), sketch.count_at_or_below(b * 1000.0)) for b in self.buckets]
             cumulative.append(("+Inf", sketch.count))
@@ -254,10 +258,9 @@ class OpenTelemetryBridge:
         observe = self._otel.Observation
         out = []
         for t in self.collector.totals():
-            out.append(
-                observe(t.total - t.failed, {"operation": t.operation, "outcome": "success"})
-            )
-            out.append(observe(t.failed, {"operation": t.operation, "outcome": "failure"}))
+            name = mask_label(t.operation)
+            out.append(observe(t.total - t.failed, {"operation": name, "outcome": "success"}))
+            out.append(observe(t.failed, {"operation": name, "outcome": "failure"}))
         return out
 
     def _errors(self, options: Any) -> Iterable[Any]:
@@ -265,7 +268,7 @@ class OpenTelemetryBridge:
             return []
         observe = self._otel.Observation
         return [
-            observe(n, {"operation": t.operation, "error.code": code})
+            observe(n, {"operation": mask_label(t.operation), "error.code": mask_label(code)})
             for t in self.collector.totals()
             for code, n in sorted(t.error_codes.items())
         ]
@@ -274,7 +277,10 @@ class OpenTelemetryBridge:
         if not self.enabled:
             return []
         observe = self._otel.Observation
-        return [observe(t.sum_ms, {"operation": t.operation}) for t in self.collector.totals()]
+        return [
+            observe(t.sum_ms, {"operation": mask_label(t.operation)})
+            for t in self.collector.totals()
+        ]
 
     def _quantiles(self, options: Any) -> Iterable[Any]:
         if not self.enabled:
@@ -291,5 +297,5 @@ class OpenTelemetryBridge:
                 continue
             values = (m.p50_response_time_ms, m.p90_response_time_ms, m.p99_response_time_ms)
             for q, value in zip(QUANTILES, values, strict=True):
-                out.append(observe(value, {"operation": name, "quantile": str(q)}))
+                out.append(observe(value, {"operation": mask_label(name), "quantile": str(q)}))
         return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Iterable, Iterator
 from typing import Any, Generic, TypeVar, cast
 
@@ -72,6 +71,8 @@ class FluxResult(Generic[T_co, E_co]):
                     results[index] = await settle(items[index])
                 except Exception as exc:  # noqa: BLE001 - an exception becomes a Failure
                     results[index] = Failure(exc)
+
+        import asyncio  # here: the Hypothesis entry point loads this module without it
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
         try:

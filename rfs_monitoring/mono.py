@@ -8,15 +8,17 @@ step (the source, a mapper, a binder, a side effect) becomes ``Failure(exception
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from rfs_monitoring.errors import ConfigurationError, ResultAdapterError, ResultTimeoutError
 from rfs_monitoring.result import Failure, Result, Success, to_result
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["ChainObserver", "MonoResult", "set_chain_observer", "settle"]
 
@@ -299,6 +301,8 @@ class MonoResult(Generic[T_co, E_co]):
         upstream = self._runner
 
         async def run(chain: ChainRun) -> Result[Any, Any]:
+            import asyncio  # here: the Hypothesis entry point loads this module without it
+
             try:
                 return await asyncio.wait_for(upstream(chain), seconds)
             except asyncio.TimeoutError:
@@ -317,6 +321,8 @@ class MonoResult(Generic[T_co, E_co]):
         async def run(chain: ChainRun) -> Result[Any, Any]:
             if cell:
                 return cell[0]
+            import asyncio
+
             loop = asyncio.get_running_loop()
             lock = locks.get(loop)
             if lock is None:

@@ -1,9 +1,10 @@
 """Hypothesis strategies for Result, MonoResult and FluxResult, and their type registration.
 
-This module needs Hypothesis and is never imported by ``import rfs_monitoring``. It is loaded
-by Hypothesis itself, through the ``hypothesis`` entry point of this distribution
-(``rfs_monitoring._hypothesis``), which calls ``register_type_strategies`` when
-``hypothesis`` is imported: from then on ``st.from_type`` and ``st.builds`` know
+This module needs Hypothesis and is never imported by ``import rfs_monitoring``. The
+``hypothesis`` entry point of this distribution (``rfs_monitoring._hypothesis``) registers
+our types when ``hypothesis`` is imported, with a function that loads this module on the
+first ``st.from_type`` of one of them (``type_strategy``): from then on ``st.from_type`` and
+``st.builds`` know
 ``Result[T, E]``, ``MonoResult[T, E]``, ``FluxResult[T, E]``, ``Success``, ``Failure``,
 ``APIError`` and ``ErrorCode`` in any program, with or without pytest. pytest users import
 the same strategies as ``pytest_rfs.strategies``.
@@ -17,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from collections.abc import Iterable
-from typing import Any, TypeVar, get_args, overload
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, get_args, get_origin, overload
 
 from hypothesis import reject
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success
 
 __all__ = [
+    "REGISTERED_TYPES",
     "VARIANT_TRIES",
     "api_errors",
     "correlation_ids",
@@ -40,6 +42,7 @@ __all__ = [
     "results",
     "success_count_range",
     "successes",
+    "type_strategy",
 ]
 
 T = TypeVar("T")
@@ -410,17 +413,52 @@ def _mono_strategy(thing: Any) -> st.SearchStrategy[MonoResult[Any, Any]]:
     return mono_results(_result_strategy(thing))
 
 
-def register_type_strategies() -> None:
-    """Register our types with ``st.register_type_strategy`` (run by Hypothesis at import).
+def _api_error_strategy(thing: Any) -> st.SearchStrategy[APIError]:
+    return api_errors()
 
-    Generic types are registered with a function that reads the type arguments, so
-    ``st.from_type(Result[int, str])`` draws ``int`` successes and ``str`` errors; a missing
-    or ``Any`` argument falls back to integers (values) and text (errors).
+
+def _error_code_strategy(thing: Any) -> st.SearchStrategy[ErrorCode]:
+    return st.sampled_from(ErrorCode)
+
+
+_TYPE_STRATEGIES: dict[type, Callable[[Any], st.SearchStrategy[Any]]] = {
+    Result: _result_strategy,
+    Success: _success_strategy,
+    Failure: _failure_strategy,
+    FluxResult: _flux_strategy,
+    MonoResult: _mono_strategy,
+    APIError: _api_error_strategy,
+    ErrorCode: _error_code_strategy,
+}
+
+REGISTERED_TYPES: tuple[type, ...] = tuple(_TYPE_STRATEGIES)
+"""The types ``register_type_strategies`` (and the ``hypothesis`` entry point) register."""
+
+
+def type_strategy(thing: Any) -> st.SearchStrategy[Any]:
+    """The strategy ``st.from_type(thing)`` draws from, for one of ``REGISTERED_TYPES``.
+
+    ``thing`` is the type itself or a parametrised generic (``Result[int, str]``): the
+    type arguments are read, a missing or ``Any`` argument falls back to integers (values)
+    and text (errors).
+
+    Raises:
+        ConfigurationError: ``thing`` is none of ``REGISTERED_TYPES``.
     """
-    st.register_type_strategy(Result, _result_strategy)
-    st.register_type_strategy(Success, _success_strategy)
-    st.register_type_strategy(Failure, _failure_strategy)
-    st.register_type_strategy(FluxResult, _flux_strategy)
-    st.register_type_strategy(MonoResult, _mono_strategy)
-    st.register_type_strategy(APIError, api_errors())
-    st.register_type_strategy(ErrorCode, st.sampled_from(ErrorCode))
+    origin = get_origin(thing) or thing
+    build = _TYPE_STRATEGIES.get(origin)
+    if build is None:
+        accepted = ", ".join(t.__name__ for t in REGISTERED_TYPES)
+        msg = f"type_strategy() got {thing!r}, which is none of {accepted}"
+        raise ConfigurationError(msg)
+    return build(thing)
+
+
+def register_type_strategies() -> None:
+    """Register our types with ``st.register_type_strategy`` (``type_strategy`` for each).
+
+    The ``hypothesis`` entry point (``rfs_monitoring._hypothesis``) registers the same types
+    without importing this module, which it loads on the first ``st.from_type`` of one of them.
+    """
+    for registered in REGISTERED_TYPES:
+        st.register_type_strategy(registered, type_strategy)

@@ -17,15 +17,18 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.masking import mask_text
 
 __all__ = [
     "SpanHandle",
     "configure_tracing",
     "current_ids",
     "end_span",
+    "masked_exception",
     "resume_span",
     "span_event",
     "start_span",
@@ -176,7 +179,7 @@ def end_span(
         if error_code is not None:
             span.set_attribute("rfs.error_code", error_code)
         if exception is not None:
-            span.record_exception(exception)
+            span.record_exception(exception, attributes=masked_exception(exception))
         if not success:
             span.set_status(Status(StatusCode.ERROR, error_message))
     finally:
@@ -185,6 +188,16 @@ def end_span(
                 context.detach(handle.token)  # type: ignore[arg-type]
         finally:
             span.end()
+
+
+def masked_exception(exception: BaseException) -> dict[str, str]:
+    """The ``exception.message`` / ``exception.stacktrace`` span attributes, masked (they
+    replace the raw ones ``record_exception`` would export)."""
+    stack = "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+    return {
+        "exception.message": mask_text(str(exception)),
+        "exception.stacktrace": mask_text(stack),
+    }
 
 
 def current_ids(handle: SpanHandle | None = None) -> tuple[str, str] | None:

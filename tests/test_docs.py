@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -142,7 +143,8 @@ def test_the_two_commands_come_first() -> None:
         'pip install -e ".[fastapi]" && rfs-monitoring demo'
     )
     assert first.code.splitlines()[1].startswith(
-        'pip install -e ".[test]" && python -m pytest -n auto'
+        'pip install -U "pip>=25.1" && pip install -e ".[all]" --group test '
+        "&& python -m pytest -n auto"
     )
     assert all(not line.startswith("## ") for line in lines[: first.line])
 
@@ -319,6 +321,13 @@ def _extras() -> set[str]:
 
 
 @functools.cache
+def _groups() -> set[str]:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[dependency-groups]", 1)[1].split("\n[", 1)[0]
+    return set(re.findall(r"^(\w+) = ", section, re.MULTILINE))
+
+
+@functools.cache
 def _routes() -> list[re.Pattern[str]]:
     """The paths the demo app serves (its OpenAPI document lists every route)."""
     from rfs_monitoring import ResultMetricsCollector
@@ -346,12 +355,17 @@ def check_command(words: list[str]) -> None:
     head, args = words[0], words[1:]
     if head == "pip":
         assert args[0] == "install", words
-        for arg in args[1:]:
+        rest = iter(args[1:])
+        for arg in rest:
             match = re.fullmatch(r"(?:\.|rfs-monitoring)\[([\w,]+)\]", arg)
             if match:
                 assert set(match.group(1).split(",")) <= _extras(), arg
-            else:
-                assert arg in {"-e", "-U", "--upgrade"}, arg
+            elif arg == "--group":
+                assert next(rest, None) in _groups(), words
+            elif re.fullmatch(r"pip>=[\d.]+", arg):
+                continue
+            elif arg not in {"-e", "-U", "--upgrade"}:
+                importlib.metadata.version(arg)  # a package the docs name: installed here
     elif head == "pytest":
         _check_pytest(args)
     elif head == "python" and args[:2] == ["-m", "pytest"]:

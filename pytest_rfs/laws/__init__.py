@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from pytest_rfs.laws.catalogue import LAW_NAMES
 from pytest_rfs.laws.chain import Chain
-from pytest_rfs.laws.comparing import LawViolation
+from pytest_rfs.laws.comparing import LawViolation, NotAResultStep
 from pytest_rfs.laws.flux import assert_flux_invariants
 from pytest_rfs.laws.runner import (
     assert_chain_laws,
@@ -41,6 +41,7 @@ __all__ = [
     "LAW_NAMES",
     "Chain",
     "LawViolation",
+    "NotAResultStep",
     "assert_chain_laws",
     "assert_flux_invariants",
     "assert_mono_matches_result",

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from pytest_rfs.laws.chain import Chain, Step
+from pytest_rfs.laws.chain import Chain, Step, step_result
 from pytest_rfs.laws.comparing import LawViolation, check_law, outcome, run_mono
 from pytest_rfs.laws.flux import assert_flux_invariants
 from rfs_monitoring.flux import FluxResult
@@ -36,10 +36,10 @@ class LawContext:
     results: st.SearchStrategy[Result[Any, Any]]
 
     def fr(self, x: object) -> Result[Any, Any]:
-        return to_result(self.f(x))
+        return step_result(self.f, x)
 
     def gr(self, x: object) -> Result[Any, Any]:
-        return to_result(self.g(x))
+        return step_result(self.g, x)
 
     def then_g(self, r: object) -> Result[Any, Any]:
         return to_result(r).bind(self.gr)

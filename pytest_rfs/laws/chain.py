@@ -6,11 +6,11 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pytest_rfs.laws.comparing import outcome
+from pytest_rfs.laws.comparing import NotAResultStep, outcome
 from rfs_monitoring.mono import MonoResult
-from rfs_monitoring.result import Result, to_result
+from rfs_monitoring.result import Result, is_result_like, to_result
 
-__all__ = ["Chain", "Step", "check_callable", "name_of"]
+__all__ = ["Chain", "Step", "check_callable", "name_of", "step_result"]
 
 Step = Callable[[Any], Any]
 """A chain step: ``value -> Result`` (of any supported library) or ``value -> value``."""
@@ -23,8 +23,16 @@ def check_callable(fn: object, what: str) -> None:
         raise TypeError(msg)
 
 
-def _adapted(fn: Step, value: object) -> Result[Any, Any]:
-    return to_result(fn(value))
+def step_result(fn: Step, value: object) -> Result[Any, Any]:
+    """``fn(value)`` as a Result.
+
+    Raises:
+        NotAResultStep: ``fn`` returned something that is no Result, naming ``fn``.
+    """
+    returned = fn(value)
+    if not is_result_like(returned):
+        raise NotAResultStep(name_of(fn), returned)
+    return to_result(returned)
 
 
 def name_of(fn: object) -> str:
@@ -89,7 +97,7 @@ class Chain:
         for operation, fn in self._steps:
             step = fn
             if operation in ("bind", "or_else"):
-                step = functools.partial(_adapted, fn)
+                step = functools.partial(step_result, fn)
             if capture_exceptions:
                 current = outcome(functools.partial(getattr(current, operation), step))
             else:

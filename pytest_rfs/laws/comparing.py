@@ -10,7 +10,7 @@ from typing import Any
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, to_result
 
-__all__ = ["LawViolation", "check_law", "outcome", "run_mono", "same"]
+__all__ = ["LawViolation", "NotAResultStep", "check_law", "outcome", "run_mono", "same"]
 
 
 class LawViolation(AssertionError):
@@ -42,6 +42,27 @@ class LawViolation(AssertionError):
         self.right = right
 
 
+class NotAResultStep(TypeError):
+    """A bind step returned a plain value: no law can be checked with it.
+
+    Without this, both sides of a law would become the same adapter Failure and the law
+    would "hold" whatever the step does.
+
+    Attributes:
+        step: the step's name.
+        value: what it returned.
+    """
+
+    def __init__(self, step: str, value: object) -> None:
+        super().__init__(
+            f"the step {step} returned {type(value).__name__}: {value!r}, not a Result; "
+            "a bind step must return Success(...) / Failure(...) (of any supported library), "
+            "so the laws cannot be checked with it"
+        )
+        self.step = step
+        self.value = value
+
+
 def same(left: object, right: object) -> bool:
     """Equality for law checks: exceptions match by type and args, Results by payload."""
     if isinstance(left, BaseException) or isinstance(right, BaseException):
@@ -64,6 +85,8 @@ def outcome(compute: Callable[[], object]) -> Result[Any, Any]:
     """Run one side of a law; an exception becomes ``Failure(exception)`` as in a MonoResult."""
     try:
         return to_result(compute())
+    except NotAResultStep:
+        raise
     except Exception as exc:  # noqa: BLE001 - a raising step yields Failure, as in a MonoResult
         return Failure(exc)
 

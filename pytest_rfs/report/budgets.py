@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from pytest_rfs.explain import plural
-from pytest_rfs.report.figures import OperationFigures
 from rfs_monitoring.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pytest_rfs.report.figures import OperationFigures
 
 __all__ = ["BUDGETS_KEY", "BUDGET_MARKER", "BUDGET_MARKER_HELP", "Budget", "BudgetValidator"]
 
@@ -89,6 +90,8 @@ class Budget:
                 f"{BUDGET_MARKER}: operation {self.operation!r} recorded no calls during the "
                 f"test (recorded: {recorded})"
             ]
+        from pytest_rfs.explain import plural  # here: the plugin loads this module at start
+
         messages: list[str] = []
         for figures in targets:
             calls = plural(figures.count, "call", "calls")

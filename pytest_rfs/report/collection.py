@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
+from pytest_rfs.report.baseline import Comparison, compared_figures
 from pytest_rfs.report.budgets import BUDGETS_KEY
 from pytest_rfs.report.figures import (
     COMPACT_JSON,
@@ -25,8 +26,9 @@ from pytest_rfs.report.figures import (
     TestMetrics,
     summarize_samples,
 )
+from pytest_rfs.report.layout import fold
 from pytest_rfs.report.settings import ReportSettings
-from pytest_rfs.report.terminal import render_terminal
+from pytest_rfs.report.terminal import render_comparison, render_regressions, render_terminal
 
 if TYPE_CHECKING:
     from rfs_monitoring.metrics import MetricSample, ResultMetricsCollector
@@ -87,7 +89,8 @@ class MetricsRecorder:
             return
         payload = {"operations": {name: f.to_dict() for name, f in figures.items()}}
         item.user_properties.append((PROPERTY_NAME, COMPACT_JSON.encode(payload)))
-        item.user_properties += [f.junit_property() for f in figures.values()]
+        if self.settings.junit:
+            item.user_properties += [p for f in figures.values() for p in f.junit_properties()]
         self.figures[item.nodeid] = figures
 
 
@@ -117,11 +120,16 @@ class MetricsReporter:
     """Builds the session report from test reports (serial run or xdist controller)."""
 
     def __init__(
-        self, config: pytest.Config, settings: ReportSettings, recorder: MetricsRecorder
+        self,
+        config: pytest.Config,
+        settings: ReportSettings,
+        recorder: MetricsRecorder,
+        baseline: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
         self.recorder = recorder
+        self.baseline = baseline
         self.tests: list[TestMetrics] = []
         self.report: MetricsReport | None = None
         self.written: list[Path] = []
@@ -157,8 +165,24 @@ class MetricsReporter:
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Build the report, hand it to ``pytest_rfs_report_ready``, write the JSON files."""
+        """Build the report, compare it, hand it to ``pytest_rfs_report_ready``, write JSON.
+
+        A regression against the baseline (``--rfs-metrics-compare-fail``) turns a
+        passing run into a failing one (exit status 1).
+        """
         report = MetricsReport.from_tests(self.tests, raw=self.settings.raw)
+        if self.baseline is not None:
+            current = {
+                name: compared_figures(op.to_dict()) for name, op in report.operations.items()
+            }
+            report.comparison = Comparison.build(
+                current,
+                self.baseline,
+                rules=self.settings.compare_rules,
+                baseline_path=str(self.settings.compare_path),
+            )
+            if report.comparison.regressions and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self.report = report
         self.config.hook.pytest_rfs_report_ready(report=report, config=self.config)
         if not self.settings.json_paths:
@@ -174,21 +198,32 @@ class MetricsReporter:
                 self.written.append(path)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Print the table (``term``) and where the JSON went."""
+        """Print the table (``term``), the comparison, where the JSON went."""
         if self.report is None:
             return
+        width = self.config.get_terminal_writer().fullwidth
+        top = self.settings.top
         if self.settings.terminal:
             extra = [
                 c
                 for cols in self.config.hook.pytest_rfs_report_columns(config=self.config)
                 for c in cols
             ]
-            for line in render_terminal(self.report, top=self.settings.top, columns=extra):
+            for line in render_terminal(self.report, top=top, columns=extra, width=width):
+                terminalreporter.write_line(line)
+        comparison = self.report.comparison
+        if comparison is not None:
+            for line in render_comparison(comparison, top=top, width=width):
                 terminalreporter.write_line(line)
         for path in self.written:
-            terminalreporter.write_line(f"rfs metrics: JSON report written to {path}")
+            for line in fold(f"rfs metrics: JSON report written to {path}", width):
+                terminalreporter.write_line(line)
         for error in self.write_errors:
-            terminalreporter.write_line(f"rfs metrics: {error}", red=True, bold=True)
+            for line in fold(f"rfs metrics: {error}", width):
+                terminalreporter.write_line(line, red=True, bold=True)
+        if comparison is not None and comparison.regressions:
+            for line in render_regressions(comparison, width=width):
+                terminalreporter.write_line(line, red=True, bold=True)
 
 
 def figures_from_report(

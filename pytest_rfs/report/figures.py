@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from rfs_monitoring.stats import nearest_rank
 
 if TYPE_CHECKING:
+    from pytest_rfs.report.baseline import Comparison
     from rfs_monitoring.metrics import MetricSample
 
 __all__ = [
     "COMPACT_JSON",
+    "JUNIT_FIGURES",
     "SCHEMA_VERSION",
     "MetricsReport",
     "OperationFigures",
@@ -29,6 +31,19 @@ SCHEMA_VERSION: Final = 1
 COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"))
 """One compact encoder: cheaper than ``json.dumps(...)`` per call."""
 _QUANTILES: Final = (50, 90, 99)
+JUNIT_FIGURES: Final = (
+    "count",
+    "successes",
+    "failures",
+    "success_rate",
+    "failure_rate",
+    "total_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "max_ms",
+)
+"""The figures each operation adds to a test's JUnit XML entry, in this order."""
 
 
 def percentile(sorted_values: Sequence[float], percent: int) -> float:
@@ -115,16 +130,19 @@ class OperationFigures:
             data["durations_ms"] = list(self.durations_ms)
         return data
 
-    def junit_property(self) -> tuple[str, str]:
-        """One readable ``rfs.<operation>`` entry for JUnit XML."""
-        text = (
-            f"count={self.count} failures={self.failures} "
-            f"success_rate={self.success_rate:.4g} p50_ms={self.p50_ms:.3f} "
-            f"p90_ms={self.p90_ms:.3f} p99_ms={self.p99_ms:.3f} max_ms={self.max_ms:.3f}"
-        )
-        if self.errors:
-            text += " errors=" + ",".join(f"{code}:{n}" for code, n in self.errors.items())
-        return f"rfs.{self.operation}", text
+    def junit_properties(self) -> list[tuple[str, str]]:
+        """One JUnit XML property per figure: ``rfs.<operation>.<figure>``.
+
+        The figures of ``to_dict()`` plus ``failure_rate``, the values as in the JSON
+        report; each error code adds ``rfs.<operation>.errors.<code>``.
+        """
+        prefix = f"rfs.{self.operation}."
+        data = self.to_dict()
+        errors: dict[str, int] = data.pop("errors")
+        data["failure_rate"] = self.failure_rate
+        properties = [(prefix + name, COMPACT_JSON.encode(data[name])) for name in JUNIT_FIGURES]
+        properties += [(f"{prefix}errors.{code}", str(n)) for code, n in errors.items()]
+        return properties
 
 
 def summarize_samples(samples: Iterable[MetricSample]) -> dict[str, OperationFigures]:
@@ -192,11 +210,14 @@ class MetricsReport:
     """The session report: every test, and every operation over all tests.
 
     Given to ``pytest_rfs_report_ready`` hooks; ``to_dict()`` is the JSON document.
+    ``comparison`` is set when the session is compared with a baseline
+    (``--rfs-metrics-compare``).
     """
 
     tests: list[TestMetrics]
     operations: dict[str, OperationSummary]
     raw: bool = False
+    comparison: Comparison | None = None
 
     @classmethod
     def from_tests(cls, tests: Iterable[TestMetrics], *, raw: bool = False) -> MetricsReport:
@@ -253,7 +274,7 @@ class MetricsReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document described by ``schemas/metrics_report.schema.json``."""
-        return {
+        data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "raw_durations": self.raw,
             "summary": {
@@ -266,6 +287,9 @@ class MetricsReport:
             "operations": {name: op.to_dict() for name, op in self.operations.items()},
             "tests": [test.to_dict(raw=self.raw) for test in self.tests],
         }
+        if self.comparison is not None:
+            data["comparison"] = self.comparison.to_dict()
+        return data
 
     def to_json(self) -> str:
         """The JSON document as compact text (``indent`` would bypass json's C encoder)."""

@@ -1,4 +1,9 @@
-"""The terminal summary of the report (pytest-benchmark's table layout)."""
+"""The terminal summary of the report (pytest-benchmark's table layout), fitted to a width.
+
+Every function takes the terminal's ``width`` (None: no limit): the tables fold their first
+column or stack their rows, the lists fold their lines (see ``layout``), so no line is
+longer than the terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Final, TypeVar
 
 from pytest_rfs.explain import plural
+from pytest_rfs.report.baseline import Comparison, OperationDelta
 from pytest_rfs.report.figures import MetricsReport, OperationSummary
+from pytest_rfs.report.layout import fit_table, fold
 from pytest_rfs.report.settings import DEFAULT_TOP
+from pytest_rfs.report.thresholds import relative_change
 
-__all__ = ["ReportColumn", "render_terminal"]
+__all__ = ["ReportColumn", "render_comparison", "render_regressions", "render_terminal"]
 
 _T = TypeVar("_T")
 
@@ -49,59 +57,66 @@ def _calls(count: int) -> str:
     return plural(count, "call", "calls")
 
 
+def _title(text: str, table_width: int, width: int | None) -> list[str]:
+    """`` text `` centred in a rule as wide as the table, or folded when it cannot be."""
+    text = f" {text} "
+    if width is not None and len(text) + 4 > width:
+        return fold(text.strip(), width)
+    return [text.center(max(table_width, len(text) + 4), "-")]
+
+
 def render_terminal(
-    report: MetricsReport, *, top: int = DEFAULT_TOP, columns: Sequence[ReportColumn] = ()
+    report: MetricsReport,
+    *,
+    top: int = DEFAULT_TOP,
+    columns: Sequence[ReportColumn] = (),
+    width: int | None = None,
 ) -> list[str]:
-    """The terminal summary, as lines (pytest-benchmark's table layout)."""
+    """The terminal summary, as lines no longer than ``width`` (None: no limit)."""
     if not report.operations:
         return ["rfs metrics: no Result operations were recorded"]
     ordered = report.by_total_time()
     shown = _limit(ordered, top)
-    lines = _table(report, shown, (*_BUILTIN_COLUMNS, *columns))
+    lines = _table(report, shown, (*_BUILTIN_COLUMNS, *columns), width)
     if len(shown) < len(ordered):
-        lines.append(
-            f"({len(ordered) - len(shown)} more operations; --rfs-metrics-top=0 shows all)"
+        lines += fold(
+            f"({len(ordered) - len(shown)} more operations; --rfs-metrics-top=0 shows all)", width
         )
     lines.append("Slowest p99:")
-    lines += [
-        f"  {op.operation}: p99 {op.p99_ms:.3f} ms, max {op.max_ms:.3f} ms ({_calls(op.count)})"
-        for op in _limit(report.slowest_p99(), top)
-    ]
+    for op in _limit(report.slowest_p99(), top):
+        text = (
+            f"  {op.operation}: p99 {op.p99_ms:.3f} ms, max {op.max_ms:.3f} ms ({_calls(op.count)})"
+        )
+        lines += fold(text, width)
     failing = report.highest_failure_rate()
     lines.append("Highest failure rate:" + ("" if failing else " no operation failed"))
     for op in _limit(failing, top):
         errors = ", ".join(f"{code} x{n}" for code, n in op.errors.items())
-        lines.append(
-            f"  {op.operation}: {op.failure_rate:.1%} ({op.failures} of "
-            f"{_calls(op.count)}; {errors})"
-        )
+        share = f"{op.failures} of {_calls(op.count)}"
+        text = f"  {op.operation}: {op.failure_rate:.1%} ({share}; {errors})"
+        lines += fold(text, width)
     lines.append("Tests that exercised each operation:")
-    lines += _exercised_by(report, shown, top)
+    for text in _exercised_by(report, shown, top):
+        lines += fold(text, width)
     return lines
 
 
 def _table(
-    report: MetricsReport, shown: Sequence[OperationSummary], columns: Sequence[ReportColumn]
+    report: MetricsReport,
+    shown: Sequence[OperationSummary],
+    columns: Sequence[ReportColumn],
+    width: int | None,
 ) -> list[str]:
     """The title, the table of ``shown`` operations and its rules."""
-    header = ["Operation (time in ms)", *(c.header for c in columns)]
+    header = ["Operation", *(c.header for c in columns)]
     rows = [[op.operation, *(str(c.value(op)) for c in columns)] for op in shown]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(w) for cell, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join((first, *rest)).rstrip()
-
-    width = len(line(header))
+    body, table_width = fit_table(header, rows, width)
     title = (
-        f" rfs metrics: {plural(len(report.operations), 'operation', 'operations')}, "
+        f"rfs metrics: {plural(len(report.operations), 'operation', 'operations')}, "
         f"{_calls(report.total_calls)} in {plural(len(report.tests), 'test', 'tests')} "
+        "(times in ms)"
     )
-    lines = [title.center(max(width, len(title) + 4), "-"), line(header), "-" * width]
-    lines += [line(row) for row in rows]
-    lines.append("-" * width)
-    return lines
+    return [*_title(title, table_width, width), *body, "-" * table_width]
 
 
 def _exercised_by(report: MetricsReport, shown: Sequence[OperationSummary], top: int) -> list[str]:
@@ -122,4 +137,82 @@ def _exercised_by(report: MetricsReport, shown: Sequence[OperationSummary], top:
         )
         more = "" if top == 0 or len(tests) <= top else f", and {len(tests) - top} more"
         lines.append(f"  {op.operation}: {listed}{more}")
+    return lines
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _percent_change(before: float, after: float) -> str:
+    return f"{relative_change(before, after):+.1f}%"
+
+
+def _delta_row(delta: OperationDelta) -> list[str]:
+    now, then = delta.current, delta.baseline
+    if now is None:
+        return [delta.operation, "removed", "-", "-", "-"]
+    if then is None:
+        return [
+            delta.operation,
+            f"{now['count']:g} (new)",
+            f"{now['p50_ms']:.3f}",
+            f"{now['p99_ms']:.3f}",
+            f"{now['failure_rate']:.1%}",
+        ]
+    return [
+        delta.operation,
+        f"{now['count']:g} ({now['count'] - then['count']:+g})",
+        f"{now['p50_ms']:.3f} ({_percent_change(then['p50_ms'], now['p50_ms'])})",
+        f"{now['p99_ms']:.3f} ({_percent_change(then['p99_ms'], now['p99_ms'])})",
+        f"{now['failure_rate']:.1%} ({(now['failure_rate'] - then['failure_rate']) * 100:+.1f})",
+    ]
+
+
+def _delta_order(comparison: Comparison) -> list[OperationDelta]:
+    """Regressed operations first, then the biggest p99 changes, new and removed last."""
+    regressed = {r.operation for r in comparison.regressions}
+
+    def key(delta: OperationDelta) -> tuple[bool, int, float, str]:
+        change = 0.0
+        if delta.baseline is not None and delta.current is not None:
+            before, after = delta.baseline["p99_ms"], delta.current["p99_ms"]
+            change = abs(relative_change(before, after))
+        rank = {"compared": 0, "new": 1, "removed": 2}[delta.status]
+        return (delta.operation not in regressed, rank, -change, delta.operation)
+
+    return sorted(comparison.operations, key=key)
+
+
+def render_comparison(
+    comparison: Comparison, *, top: int = DEFAULT_TOP, width: int | None = None
+) -> list[str]:
+    """The per-operation deltas against the baseline, as lines no longer than ``width``."""
+    ordered = _delta_order(comparison)
+    shown = _limit(ordered, top)
+    header = ["Operation", "Calls", "p50 ms", "p99 ms", "Fail% (points)"]
+    body, table_width = fit_table(header, [_delta_row(d) for d in shown], width)
+    title = f"rfs metrics: compared with {comparison.baseline_path}"
+    lines = [*_title(title, table_width, width), *body, "-" * table_width]
+    if len(shown) < len(ordered):
+        lines += fold(
+            f"({len(ordered) - len(shown)} more operations; --rfs-metrics-top=0 shows all)", width
+        )
+    if not comparison.operations:
+        lines = fold(f"rfs metrics: compared with {comparison.baseline_path}: no operations", width)
+    return lines
+
+
+def render_regressions(comparison: Comparison, *, width: int | None = None) -> list[str]:
+    """The summary of the rules the run broke (empty when it broke none)."""
+    regressions = comparison.regressions
+    if not regressions:
+        return []
+    rules = ",".join(rule.text for rule in comparison.rules)
+    lines = fold(
+        f"rfs metrics: FAILED: {plural(len(regressions), 'regression', 'regressions')} "
+        f"against {comparison.baseline_path} (--rfs-metrics-compare-fail={rules}):",
+        width,
+    )
+    for regression in regressions:
+        lines += fold(f"  {regression.message}", width, indent="      ")
     return lines

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_rfs.report.budgets import BUDGET_MARKER, BUDGET_MARKER_HELP, BudgetValidator
-from pytest_rfs.report.collection import DurationsCarrier, MetricsRecorder, MetricsReporter
+from pytest_rfs.report.budgets import BUDGET_MARKER, BUDGET_MARKER_HELP
 from pytest_rfs.report.settings import SETTINGS_KEY, ReportSettings, settings_from_config
 
 __all__ = ["BudgetWatcher", "configure"]
@@ -27,12 +26,25 @@ def configure(config: pytest.Config) -> None:
     _register(config, BudgetWatcher(config, settings), "rfs-metrics-budget-watcher")
     if not settings.enabled:
         return
+    # Imported here: a run without the report never loads the recording modules.
+    from pytest_rfs.report.baseline import load_baseline
+    from pytest_rfs.report.collection import DurationsCarrier, MetricsRecorder, MetricsReporter
+
     recorder = MetricsRecorder(settings)
     _register(config, recorder, "rfs-metrics-recorder")
     if hasattr(config, "workerinput"):
         _register(config, DurationsCarrier(recorder), "rfs-metrics-durations")
     else:
-        _register(config, MetricsReporter(config, settings, recorder), "rfs-metrics-reporter")
+        baseline = None
+        if settings.compare_path is not None:  # read once, where the comparison runs
+            baseline = load_baseline(settings.compare_path, source=_compare_source(config))
+        reporter = MetricsReporter(config, settings, recorder, baseline)
+        _register(config, reporter, "rfs-metrics-reporter")
+
+
+def _compare_source(config: pytest.Config) -> str:
+    cli_path: str | None = config.getoption("rfs_metrics_compare")
+    return "ini rfs_metrics_compare" if cli_path is None else "--rfs-metrics-compare"
 
 
 def _register(config: pytest.Config, plugin: object, name: str) -> None:
@@ -52,6 +64,9 @@ class BudgetWatcher:
         """Look for ``rfs_budget`` markers once, after collection."""
         if not any(item.get_closest_marker(BUDGET_MARKER) for item in items):
             return
+        from pytest_rfs.report.budgets import BudgetValidator
+        from pytest_rfs.report.collection import MetricsRecorder
+
         _register(self.config, BudgetValidator(), "rfs-metrics-budgets")
         if not self.settings.enabled:
             _register(self.config, MetricsRecorder(self.settings), "rfs-metrics-recorder")

@@ -18,11 +18,15 @@ Notifiers are any sync or async callables taking an ``AlertNotification``; built
 through httpx). Packages add notifiers without code changes here by implementing the
 ``rfs_monitoring_notify`` hook (``hookimpl``) in a module named by an entry point in the group
 ``rfs_monitoring.notifiers``. A notifier that raises or hangs is counted and timed out; it
-never breaks evaluation nor the other notifiers.
+never breaks evaluation nor the other notifiers. Notifications are delivered all at once,
+after the evaluation; sync notifiers run on a bounded thread pool shared by every manager
+(``delivery.DeliveryPool``): a hung one keeps only its thread, and a full pool drops and
+counts (``stats()["notifier_dropped"]``).
 
 Modules: ``config`` (the rule and its validation), ``events`` (what is reported), ``state``
 (measuring a rule, the state machine of one alert), ``notifiers`` (built-in notifiers and the
-plugin hook), ``delivery`` (calling notifiers with a timeout each), ``manager``
+plugin hook), ``delivery`` (calling notifiers at once, each with a timeout, on the bounded
+pool), ``manager``
 (``AlertManager``).
 """
 

@@ -54,7 +54,7 @@ AlertMetric = Literal[
 
 Comparison = Literal[">", ">=", "<", "<=", "==", "!="]
 Severity = Literal["info", "warning", "critical"]
-AlertState = Literal["ok", "pending", "firing", "resolved"]
+AlertState = Literal["ok", "pending", "firing", "resolved", "no_data"]
 
 ALERT_METRICS: tuple[str, ...] = get_args(AlertMetric)
 COMPARISONS: tuple[str, ...] = get_args(Comparison)

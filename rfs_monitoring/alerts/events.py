@@ -72,3 +72,5 @@ class AlertStatus:
     fired_at: dt.datetime | None
     resolved_at: dt.datetime | None
     last_evaluated_at: dt.datetime | None
+    reason: str | None = None
+    """Why the value is missing, when it is for a known cause (``"over the cardinality cap"``)."""

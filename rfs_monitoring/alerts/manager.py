@@ -2,8 +2,9 @@
 
 Rules are evaluated on demand with ``evaluate()`` or on a background asyncio task with
 ``start()``; each state change is kept in a bounded history, and each firing or resolved
-transition is delivered to the notifiers (see ``delivery``). A notifier that raises or hangs
-is counted and timed out; it never breaks evaluation nor the other notifiers.
+transition is delivered to the notifiers (see ``delivery``: all at once, after the
+evaluation lock is released, sync ones on a bounded shared thread pool). A notifier that
+raises or hangs is counted and timed out; it never breaks evaluation nor the other notifiers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-import logging
 import math
 import time
 import uuid
@@ -22,7 +22,7 @@ from typing import Any, cast
 import pluggy
 
 from rfs_monitoring.alerts.config import AlertConfiguration, parse_alert_configuration
-from rfs_monitoring.alerts.delivery import deliver
+from rfs_monitoring.alerts.delivery import DeliveryPool, default_pool, deliver_all
 from rfs_monitoring.alerts.events import AlertEvent, AlertNotification, AlertStatus
 from rfs_monitoring.alerts.notifiers import (
     ENTRY_POINT_GROUP,
@@ -32,14 +32,23 @@ from rfs_monitoring.alerts.notifiers import (
     NotifierHookSpec,
     hook_notifier,
 )
-from rfs_monitoring.alerts.state import UNREADABLE, AlertTracker, Unreadable, measure
+from rfs_monitoring.alerts.state import (
+    UNREADABLE,
+    AlertTracker,
+    Unreadable,
+    capped_or_unknown,
+    measure,
+    no_data_reason,
+    reserve_operation,
+)
 from rfs_monitoring.errors import APIError, ConfigurationError, ErrorCode, ResultAdapterError
+from rfs_monitoring.masking import masked_logger
 from rfs_monitoring.metrics import OperationMetrics, ResultMetricsCollector
 from rfs_monitoring.mono import settle
 
 __all__ = ["AlertManager"]
 
-_logger = logging.getLogger("rfs_monitoring.alerts")
+_logger = masked_logger("rfs_monitoring.alerts")
 
 
 def _positive(value: object, what: str) -> float:
@@ -75,6 +84,10 @@ class AlertManager:
         discover_plugins: load notifier plugins from the ``rfs_monitoring.notifiers``
             entry-point group.
         max_history: how many state changes ``history()`` keeps.
+        delivery_pool: the bounded thread pool sync notifiers run on (None: the pool shared
+            by every manager, ``delivery.default_pool()``). When all its threads are taken
+            (e.g. by hung notifiers), deliveries are dropped and counted in
+            ``stats()["notifier_dropped"]``.
     """
 
     def __init__(
@@ -88,6 +101,7 @@ class AlertManager:
         log_notifications: bool = True,
         discover_plugins: bool = True,
         max_history: int = 1000,
+        delivery_pool: DeliveryPool | None = None,
     ) -> None:
         self.interval = _positive(interval, "interval")
         self.notifier_timeout = _positive(notifier_timeout, "notifier_timeout")
@@ -96,6 +110,13 @@ class AlertManager:
         if not callable(clock_candidate):
             msg = f"AlertManager clock must be a callable returning epoch seconds, got {clock!r}"
             raise ConfigurationError(msg)
+        pool_candidate: object = delivery_pool
+        if pool_candidate is not None and not isinstance(pool_candidate, DeliveryPool):
+            msg = (
+                f"AlertManager delivery_pool must be a DeliveryPool or None, got {pool_candidate!r}"
+            )
+            raise ConfigurationError(msg)
+        self._pool = delivery_pool
         self._collector = collector
         self._clock = clock
         self._alerts: dict[str, AlertTracker] = {}
@@ -109,6 +130,7 @@ class AlertManager:
                 "notifier_calls",
                 "notifier_failures",
                 "notifier_timeouts",
+                "notifier_dropped",
                 "plugin_load_errors",
             ),
             0,
@@ -140,6 +162,7 @@ class AlertManager:
         rule = parse_alert_configuration(config)
         alert_id = "alert-" + uuid.uuid4().hex[:12]
         self._alerts[alert_id] = AlertTracker(alert_id, rule)
+        reserve_operation(self.collector, rule.operation)  # a rule's operation is never capped
         return alert_id
 
     def remove(self, alert_id: str) -> bool:
@@ -152,24 +175,33 @@ class AlertManager:
         return alert.snapshot() if alert is not None else None
 
     def alerts(self) -> list[AlertStatus]:
-        """Every alert, in the order they were added."""
-        return [alert.snapshot() for alert in self._alerts.values()]
+        """Every alert, in the order they were added (safe from any thread)."""
+        return [alert.snapshot() for alert in list(self._alerts.values())]
 
     def firing(self) -> list[AlertStatus]:
-        """The alerts firing now."""
-        return [a.snapshot() for a in self._alerts.values() if a.state == "firing"]
+        """The alerts firing now (safe from any thread)."""
+        return [a.snapshot() for a in list(self._alerts.values()) if a.state == "firing"]
 
     def history(self, alert_id: str | None = None, limit: int | None = None) -> list[AlertEvent]:
         """State changes, oldest first (of one alert when ``alert_id`` is given)."""
         events = [e for e in self._history if alert_id is None or e.alert_id == alert_id]
         return events[-limit:] if limit else events
 
+    @property
+    def delivery_pool(self) -> DeliveryPool:
+        """The thread pool sync notifiers run on (the shared one unless one was given)."""
+        return self._pool if self._pool is not None else default_pool()
+
     def stats(self) -> dict[str, int]:
         """Counters: evaluations, evaluation_errors, notifications, notifier_calls,
-        notifier_failures, notifier_timeouts, plugin_load_errors, alerts, firing."""
+        notifier_failures, notifier_timeouts, notifier_dropped (the delivery pool was full),
+        plugin_load_errors, alerts, firing, and delivery_threads_busy (threads of the
+        delivery pool taken now, hung notifiers included)."""
         out = dict(self._stats)
-        out["alerts"] = len(self._alerts)
-        out["firing"] = sum(1 for a in self._alerts.values() if a.state == "firing")
+        alerts = list(self._alerts.values())
+        out["alerts"] = len(alerts)
+        out["firing"] = sum(1 for a in alerts if a.state == "firing")
+        out["delivery_threads_busy"] = self.delivery_pool.stats()["busy"]
         return out
 
     # ------------------------------------------------------------------ notifiers
@@ -239,7 +271,11 @@ class AlertManager:
         return lock
 
     async def evaluate(self) -> list[AlertEvent]:
-        """Evaluate every rule now; returns the state changes, after notifying them."""
+        """Evaluate every rule now; returns the state changes, after notifying them.
+
+        The figures are read in a worker thread; the notifications are delivered all at once
+        (about one ``notifier_timeout`` at most) after the evaluation lock is released.
+        """
         async with self._lock():
             self._stats["evaluations"] += 1
             collector = self.collector
@@ -249,27 +285,39 @@ class AlertManager:
             for alert in list(self._alerts.values()):
                 key = (alert.config.operation, alert.config.window)
                 if key not in cache:
+                    reserve_operation(collector, alert.config.operation)  # the instance may change
                     cache[key] = await self._fetch(collector, *key)
                 changes, notification = alert.advance(
-                    measure(cache[key], alert.config), self._clock()
+                    measure(cache[key], alert.config), self._clock(), no_data_reason(cache[key])
                 )
                 self._history.extend(changes)
                 events.extend(changes)
                 if notification is not None:
                     notifications.append(notification)
-            for notification in notifications:
-                await deliver(self._targets(), notification, self.notifier_timeout, self._stats)
-            return events
+        if notifications:
+            targets = self._targets()
+            await deliver_all(
+                [(n, targets) for n in notifications],
+                self.notifier_timeout,
+                self._stats,
+                self.delivery_pool,
+            )
+        return events
 
     async def _fetch(
         self, collector: ResultMetricsCollector, operation: str, window: str
     ) -> OperationMetrics | Unreadable | None:
-        """The figures; None when the operation is unknown, UNREADABLE on any other fault."""
-        try:
+        """The figures; None when the operation is unknown, CAPPED when the operation cap sent
+        its samples to ``__other__``, UNREADABLE on any other fault."""
+
+        def read() -> object:
             if operation == "*":
-                raw: object = collector.overall(window)
-            else:
-                raw = collector.get_operation_metrics(operation, time_range=window)
+                return collector.overall(window)
+            return collector.get_operation_metrics(operation, time_range=window)
+
+        try:
+            # the collector computes (and may read its archive) eagerly: off the event loop
+            raw = await asyncio.to_thread(read)
             outcome = await settle(raw)
             if outcome.is_success():
                 return cast(OperationMetrics, outcome.unwrap())
@@ -279,7 +327,7 @@ class AlertManager:
             ):
                 return problem.value  # a collector answering plain figures
             if isinstance(problem, APIError) and problem.code is ErrorCode.NOT_FOUND:
-                return None
+                return capped_or_unknown(collector, operation)  # CAPPED: "over the cap"
         except Exception as exc:  # noqa: BLE001 - a collector fault is counted, not raised
             problem = exc
         self._stats["evaluation_errors"] += 1

@@ -8,6 +8,11 @@
 
 A resolved alert does not fire again before ``cooldown_seconds`` have passed since it
 resolved (it stays pending meanwhile), which keeps a flapping metric from paging twice.
+
+An alert whose operation has no figures because the collector's operation cap sent its
+samples to ``__other__`` (``CAPPED``) moves to ``no_data`` with the reason "over the
+cardinality cap" instead of staying ``ok`` (a firing alert stays firing, with the reason);
+figures coming back move it on as from ``ok``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,19 @@ from typing import Literal, cast
 
 from rfs_monitoring.alerts.config import ALERT_METRICS, AlertConfiguration, AlertState
 from rfs_monitoring.alerts.events import AlertEvent, AlertNotification, AlertStatus, utc
-from rfs_monitoring.metrics import OperationMetrics
+from rfs_monitoring.metrics import CAP_REASON, OperationMetrics
 
-__all__ = ["UNREADABLE", "AlertTracker", "Unreadable", "describe", "measure"]
+__all__ = [
+    "CAPPED",
+    "UNREADABLE",
+    "AlertTracker",
+    "Unreadable",
+    "capped_or_unknown",
+    "describe",
+    "measure",
+    "no_data_reason",
+    "reserve_operation",
+]
 
 # Metrics that mean nothing without requests in the window ("no data" never fires).
 _NEEDS_REQUESTS = frozenset(ALERT_METRICS) - {"rps", "error_count"}
@@ -45,12 +60,35 @@ _LATENCY_FIELDS = {
 
 
 class Unreadable(enum.Enum):
-    """The figures could not be read (a collector fault, counted by the manager)."""
+    """The figures could not be read: a collector fault (counted by the manager), or the
+    operation's samples went to ``__other__`` because of the operation cap."""
 
     UNREADABLE = "unreadable"
+    CAPPED = CAP_REASON
 
 
 UNREADABLE = Unreadable.UNREADABLE
+CAPPED = Unreadable.CAPPED
+
+
+def reserve_operation(collector: object, operation: str) -> None:
+    """Ask ``collector`` never to cap ``operation`` (a collector without ``reserve``, or
+    the ``"*"`` of all operations: nothing to do)."""
+    reserve = getattr(collector, "reserve", None)
+    if operation != "*" and callable(reserve):
+        reserve(operation)
+
+
+def capped_or_unknown(collector: object, operation: str) -> Unreadable | None:
+    """What an operation the collector does not know is: ``CAPPED`` when the operation cap
+    sent its samples to ``__other__``, else None (never seen, or expired)."""
+    is_capped = getattr(collector, "is_capped", None)
+    return CAPPED if callable(is_capped) and is_capped(operation) is True else None
+
+
+def no_data_reason(metrics: OperationMetrics | Unreadable | None) -> str | None:
+    """Why ``metrics`` give no value, when it is a known cause (the operation cap)."""
+    return CAP_REASON if metrics is CAPPED else None
 
 
 def measure(
@@ -62,7 +100,7 @@ def measure(
     errors.
     """
     metric = config.metric
-    if metrics is UNREADABLE:
+    if isinstance(metrics, Unreadable):
         return None
     if metrics is None:
         return 0.0 if metric in ("rps", "error_count") else None
@@ -79,9 +117,14 @@ def measure(
     return float(getattr(metrics, _LATENCY_FIELDS[metric]))
 
 
-def describe(config: AlertConfiguration, value: float | None, state: str) -> str:
+def describe(
+    config: AlertConfiguration, value: float | None, state: str, reason: str | None = None
+) -> str:
     """The one-line message of a state change or notification."""
-    shown = "no data" if value is None else f"{value:.4g}"
+    if value is not None:
+        shown = f"{value:.4g}"
+    else:
+        shown = "no data" if reason is None else f"no data: {reason}"
     return (
         f"[{state}] {config.operation}: {config.metric} is {shown} "
         f"(alert when {config.comparison} {config.threshold:g} over {config.window})"
@@ -100,6 +143,7 @@ class AlertTracker:
     fired_at: float | None = None
     resolved_at: float | None = None
     last_evaluated_at: float | None = None
+    reason: str | None = None
 
     def snapshot(self) -> AlertStatus:
         """A frozen copy, with datetimes."""
@@ -112,18 +156,29 @@ class AlertTracker:
             fired_at=utc(self.fired_at),
             resolved_at=utc(self.resolved_at),
             last_evaluated_at=utc(self.last_evaluated_at),
+            reason=self.reason,
         )
 
     def advance(
-        self, value: float | None, now: float
+        self, value: float | None, now: float, reason: str | None = None
     ) -> tuple[list[AlertEvent], AlertNotification | None]:
-        """Take the value measured at ``now``: the state changes, and what to notify."""
+        """Take the value measured at ``now``: the state changes, and what to notify.
+
+        ``reason``: why there is no value, when known (``no_data_reason``): the alert moves
+        to ``no_data`` (a firing one stays firing) and says why.
+        """
         config = self.config
         self.value = value
         self.last_evaluated_at = now
+        self.reason = reason
         events: list[AlertEvent] = []
+        if reason is not None:
+            if self.state != "firing" and self.state != "no_data":
+                self.pending_since = None
+                events.append(self._transition("no_data", now))
+            return events, None
         if value is not None and _COMPARE[config.comparison](value, config.threshold):
-            if self.state in ("ok", "resolved"):
+            if self.state in ("ok", "resolved", "no_data"):
                 events.append(self._transition("pending", now))
                 self.pending_since = now
             if self._due(now):
@@ -131,7 +186,7 @@ class AlertTracker:
                 self.resolved_at = None
                 events.append(self._transition("firing", now))
                 return events, self._notification("firing", now)
-        elif self.state == "pending":
+        elif self.state in ("pending", "no_data"):
             self.pending_since = None
             events.append(self._transition("ok", now))
         elif self.state == "firing":
@@ -161,7 +216,7 @@ class AlertTracker:
             value=self.value,
             threshold=self.config.threshold,
             timestamp=cast(dt.datetime, utc(now)),
-            message=describe(self.config, self.value, state),
+            message=describe(self.config, self.value, state, self.reason),
         )
         self.state = state
         return event

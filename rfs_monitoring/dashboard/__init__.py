@@ -3,26 +3,32 @@
 Needs the ``fastapi`` extra. The endpoints are listed in ``router``'s docstring.
 
 Auth: ``auth`` is any FastAPI dependency (``api_key_auth(...)`` is a ready one). When given,
-every endpoint but health requires it (with ``protect_reads=False`` only the changes do).
-Without it a warning is logged on ``rfs_monitoring.dashboard_api`` that the API is open.
+every endpoint but health requires it (with ``protect_reads=False`` only the changes do), and
+health shows its details only to requests passing it. Without it the API is read-only (every
+change answers 403), health shows only the overall status and a warning is logged on
+``rfs_monitoring.dashboard_api``. Browsers sign in at ``<prefix>/login`` (``api_key_auth``):
+a signed HttpOnly session cookie, never the key in a URL.
 
 The charts read the collector's own buckets (``ResultMetricsCollector.series``): per time
 step the request count, the success rate and latency percentiles. Answers computed from the
-collector are kept for ``cache_seconds`` (1 s) per query, so a dashboard open in many
-browsers reads the collector about once a second.
+collector are computed in a worker thread (never on the event loop), once per query in
+flight, and kept for ``cache_seconds`` (1 s) per query, so a dashboard open in many browsers
+reads the collector about once a second.
 
 Modules: ``router`` (monitoring_router), ``endpoints`` (the route groups), ``routing`` (the
 route class serving 4xx as APIError bodies), ``models`` (response models), ``health`` (the
 one health rule), ``auth`` (api_key_auth), ``cache`` (SnapshotCache), ``queries`` (shared
 collector reads), ``view`` and ``charts`` (the page's view-model), ``page`` (rendering with
-the Jinja2 templates in ``templates/`` and the stylesheet in ``static/``).
+the Jinja2 templates in ``templates/``), ``security`` (read-only guard, caps, headers),
+``sessions`` (signed session tokens), ``browser`` (static files, login and logout).
 """
 
 from __future__ import annotations
 
-from rfs_monitoring.dashboard.auth import api_key_auth
+from rfs_monitoring.dashboard.auth import APIKeyAuth, api_key_auth
 from rfs_monitoring.dashboard.health import HealthThresholds
 from rfs_monitoring.dashboard.models import (
+    HealthSummary,
     LogLevelRequest,
     LogLevelState,
     OperationHealth,
@@ -35,7 +41,9 @@ from rfs_monitoring.dashboard.router import monitoring_router
 from rfs_monitoring.dashboard.view import DashboardView, build_view
 
 __all__ = [
+    "APIKeyAuth",
     "DashboardView",
+    "HealthSummary",
     "HealthThresholds",
     "LogLevelRequest",
     "LogLevelState",

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from rfs_monitoring import metrics
 from rfs_monitoring.alerts import AlertConfiguration, AlertEvent, AlertManager, AlertStatus
 from rfs_monitoring.dashboard.cache import SnapshotCache
-from rfs_monitoring.dashboard.health import HealthThresholds, check_health, summarise
+from rfs_monitoring.dashboard.health import HealthThresholds, health_report, summarise
 from rfs_monitoring.dashboard.models import (
+    HealthSummary,
     LogLevelRequest,
     LogLevelState,
     OperationSummary,
@@ -23,18 +25,20 @@ from rfs_monitoring.dashboard.models import (
     SeriesPoint,
 )
 from rfs_monitoring.dashboard.queries import all_metrics, check_time_range
+from rfs_monitoring.dashboard.security import alert_capacity_error
 from rfs_monitoring.errors import APIError, ConfigurationError, ErrorCode, MissingExtraError
-from rfs_monitoring.metrics import ErrorSummary, OperationMetrics, ResultMetricsCollector
+from rfs_monitoring.metrics import ErrorSummary, OperationMetrics, ResultMetricsCollector, query
 from rfs_monitoring.result import Failure, Result, Success
 from rfs_monitoring.result_logging import get_log_level, set_log_level
 
 try:
-    from fastapi import Request
+    import anyio.to_thread
+    from fastapi import Depends, Request
     from fastapi.responses import HTMLResponse, PlainTextResponse
     from fastapi.routing import APIRouter
 
-    from rfs_monitoring.dashboard.page import page_response
-    from rfs_monitoring.dashboard.view import ChartRange, DashboardView, build_view
+    from rfs_monitoring.dashboard.page import render_page
+    from rfs_monitoring.dashboard.view import ChartRange, compose_view
     from rfs_monitoring.web import FastAPIResult, api_error_responses, handle_result
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("rfs_monitoring.dashboard", "fastapi", exc.name or "fastapi") from exc
@@ -60,7 +64,7 @@ LIMIT_RANGE = (1, 100)
 MAX_OPERATION_CHARS = 200
 """The longest operation name ``PUT /log-levels`` accepts."""
 
-_ALERT_STATES = ("ok", "pending", "firing", "resolved")
+_ALERT_STATES = ("ok", "pending", "firing", "resolved", "no_data")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +72,9 @@ class RouteContext:
     """What every route group needs: the router, the sources and the guards.
 
     ``guard``/``read_guard`` are the dependencies of changes and reads, ``guard_doc`` /
-    ``read_doc`` the APIError responses they document (401 when guarded).
+    ``read_doc`` the APIError responses they document (401 when guarded, 403 read-only).
+    ``viewer`` is a dependency telling whether a request passes ``auth`` (the health
+    details); ``max_alert_rules`` caps the rules; ``logout``: the page shows a log-out button.
     """
 
     router: APIRouter
@@ -80,6 +86,9 @@ class RouteContext:
     read_guard: list[Any]
     guard_doc: dict[int | str, dict[str, Any]]
     read_doc: dict[int | str, dict[str, Any]]
+    viewer: Callable[..., Any]
+    max_alert_rules: int
+    logout: bool = False
 
     def current(self) -> ResultMetricsCollector:
         """The collector served (the process-wide one unless one was given)."""
@@ -107,8 +116,8 @@ def operation_routes(ctx: RouteContext) -> None:
             return Failure(checked.unwrap_error())
         window = checked.unwrap()
 
-        async def compute() -> Result[list[OperationSummary], APIError]:
-            figures = await all_metrics(ctx.current(), window)
+        def compute() -> Result[list[OperationSummary], APIError]:
+            figures = all_metrics(ctx.current(), window)
             return Success([summarise(m, ctx.judge) for m in figures])
 
         return await cache.get(("operations", window), compute)
@@ -128,8 +137,8 @@ def operation_routes(ctx: RouteContext) -> None:
             return Failure(checked.unwrap_error())
         window = checked.unwrap()
 
-        async def compute() -> Result[OperationMetrics, APIError]:
-            return await ctx.current().get_operation_metrics(operation_name, time_range=window)
+        def compute() -> Result[OperationMetrics, APIError]:
+            return ctx.current().operation_metrics(operation_name, time_range=window)
 
         return await cache.get(("metrics", operation_name, window), compute)
 
@@ -156,25 +165,28 @@ def error_routes(ctx: RouteContext) -> None:
             return Failure(checked.unwrap_error())
         window = checked.unwrap()
 
-        async def compute() -> Result[list[ErrorSummary], APIError]:
-            collector = ctx.current()
-            return await collector.top_errors(limit=limit, time_range=window, operation=operation)
+        def compute() -> Result[list[ErrorSummary], APIError]:
+            return query.top_errors(ctx.current(), limit, window, operation)
 
         return await ctx.cache.get(("errors", limit, window, operation), compute)
 
 
 def health_routes(ctx: RouteContext) -> None:
-    """GET /health/result-patterns (never guarded)."""
+    """GET /health/result-patterns (never refused; details only for a request passing auth)."""
 
     @ctx.router.get("/health/result-patterns")
     @handle_result
-    async def get_result_pattern_health() -> FastAPIResult[ResultPatternHealth]:
-        """Overall health: success rate, per-operation status, firing alerts, drops, memory."""
+    async def get_result_pattern_health(
+        shown: bool = Depends(ctx.viewer),
+    ) -> FastAPIResult[ResultPatternHealth | HealthSummary]:
+        """Overall health: the status only, unless the request passes the router's ``auth``:
+        then success rate, per-operation status and reasons, firing alerts, drops, memory."""
 
-        async def compute() -> Result[ResultPatternHealth, APIError]:
-            return Success(await check_health(ctx.current(), ctx.manager, ctx.judge))
+        def compute() -> Result[ResultPatternHealth, APIError]:
+            return Success(health_report(ctx.current(), ctx.manager, ctx.judge))
 
-        return await ctx.cache.get(("health",), compute)
+        health = await ctx.cache.get(("health",), compute)
+        return health.map(lambda full: full if shown else HealthSummary(status=full.status))
 
 
 def chart_routes(ctx: RouteContext, chart_range: ChartRange, chart_points: int) -> None:
@@ -184,12 +196,37 @@ def chart_routes(ctx: RouteContext, chart_range: ChartRange, chart_points: int) 
     @handle_result
     async def get_timeseries(operation: str = "*") -> FastAPIResult[list[SeriesPoint]]:
         """Per-step requests, success rate and latency percentiles (the charts' data)."""
-        collector = ctx.current()
-        if operation != "*" and operation not in collector.operation_names():
+        if operation != "*" and operation not in ctx.current().operation_names():
             return Failure(APIError.not_found("operation", operation))
+        points = await _series(ctx, operation, chart_range, chart_points)
+        return points.map(lambda read: [SeriesPoint.of(p) for p in read])
+
+
+async def _series(
+    ctx: RouteContext, operation: str, chart_range: ChartRange, chart_points: int
+) -> Result[list[metrics.SeriesPoint], APIError]:
+    """The chart steps of ``operation`` ("*": all), shared by /timeseries and every window
+    of the dashboard (they do not depend on the window)."""
+
+    def compute() -> Result[list[metrics.SeriesPoint], APIError]:
         chosen = None if operation == "*" else operation
-        points = collector.series(chosen, chart_range, points=chart_points)
-        return Success([SeriesPoint.of(p) for p in points])
+        return Success(ctx.current().series(chosen, chart_range, points=chart_points))
+
+    return await ctx.cache.get(("series", operation), compute)
+
+
+async def _last_minute(ctx: RouteContext) -> OperationMetrics:
+    """Every operation together over the last minute (a card of every dashboard window)."""
+
+    def compute() -> Result[OperationMetrics, APIError]:
+        collector = ctx.current()
+        # per operation, pausing between them (``query.overall`` merges all in one go)
+        return query.dashboard(collector, collector.operation_names(), "1m").map(
+            lambda read: read.overall
+        )
+
+    figures = await ctx.cache.get(("overall", "1m"), compute)
+    return cast(OperationMetrics, figures.unwrap())
 
 
 def alert_read_routes(ctx: RouteContext) -> None:
@@ -232,12 +269,16 @@ def alert_change_routes(ctx: RouteContext) -> None:
     router, manager = ctx.router, ctx.manager
 
     @router.post(
-        "/alerts/configure", status_code=201, dependencies=ctx.guard, responses=ctx.guard_doc
+        "/alerts/configure",
+        status_code=201,
+        dependencies=ctx.guard,
+        responses={**ctx.guard_doc, **api_error_responses([409, 413])},
     )
     @handle_result
     async def configure_alert_thresholds(config: AlertConfiguration) -> FastAPIResult[str]:
-        """Add an alert rule; returns its id."""
-        return Success(manager.add(config))
+        """Add an alert rule; returns its id (409 once ``max_alert_rules`` rules exist)."""
+        full = alert_capacity_error(manager, ctx.max_alert_rules)
+        return Failure(full) if full is not None else Success(manager.add(config))
 
     @router.post("/alerts/evaluate", dependencies=ctx.guard, responses=ctx.guard_doc)
     @handle_result
@@ -345,7 +386,8 @@ def export_routes(ctx: RouteContext) -> None:
     @handle_result
     async def prometheus_metrics() -> FastAPIResult[PlainTextResponse]:
         """Prometheus text exposition of the collector's figures."""
-        return text().map(
+        rendered = await anyio.to_thread.run_sync(text)
+        return rendered.map(
             lambda body: PlainTextResponse(
                 body, media_type="text/plain; version=0.0.4; charset=utf-8"
             )
@@ -378,9 +420,15 @@ def page_routes(
             return Failure(checked.unwrap_error())
         every = refresh_seconds if refresh is None else max(0, refresh)
         window = checked.unwrap()
+        covered = query.window_of(ctx.current(), window)  # e.g. past the retention: a 422
+        if covered.is_failure():
+            return Failure(covered.unwrap_error())
+        charted = operation if operation in ctx.current().operation_names() else "*"
+        points = (await _series(ctx, charted, chart_range, chart_points)).unwrap()
+        last_minute = await _last_minute(ctx)
 
-        async def compute() -> Result[DashboardView, APIError]:
-            view = await build_view(
+        def compute() -> Result[str, APIError]:
+            view = compose_view(
                 ctx.current(),
                 ctx.manager,
                 ctx.judge,
@@ -391,8 +439,10 @@ def page_routes(
                 title=title,
                 chart_range=chart_range,
                 chart_points=chart_points,
+                points=points,
+                last_minute=last_minute,
             )
-            return Success(view)
+            return Success(render_page(view, logout=ctx.logout))
 
-        view = await ctx.cache.get(("dashboard", window, operation, every), compute)
-        return view.map(lambda shown: page_response(request, shown))
+        page = await ctx.cache.get(("dashboard", window, operation, every), compute)
+        return page.map(HTMLResponse)

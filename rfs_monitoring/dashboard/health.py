@@ -12,6 +12,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
+import anyio.to_thread
+
 from rfs_monitoring.alerts import AlertManager, AlertStatus
 from rfs_monitoring.dashboard.models import (
     HealthStatus,
@@ -19,14 +21,20 @@ from rfs_monitoring.dashboard.models import (
     OperationSummary,
     ResultPatternHealth,
 )
-from rfs_monitoring.dashboard.queries import all_metrics, is_finite_number
+from rfs_monitoring.dashboard.queries import is_finite_number
 from rfs_monitoring.errors import ConfigurationError
-from rfs_monitoring.metrics import OperationMetrics, ResultMetricsCollector, parse_time_range
+from rfs_monitoring.metrics import (
+    OperationMetrics,
+    ResultMetricsCollector,
+    parse_time_range,
+    query,
+)
 from rfs_monitoring.result_logging import logging_stats
 
 __all__ = [
     "HealthThresholds",
     "check_health",
+    "health_report",
     "overall_status",
     "summarise",
     "worst",
@@ -154,10 +162,21 @@ async def check_health(
     alert_manager: AlertManager,
     thresholds: HealthThresholds,
 ) -> ResultPatternHealth:
-    """The answer of ``GET /health/result-patterns``."""
-    overall = (await collector.overall(thresholds.time_range)).unwrap()
+    """``health_report`` computed in a worker thread (never on the event loop)."""
+    return await anyio.to_thread.run_sync(health_report, collector, alert_manager, thresholds)
+
+
+def health_report(
+    collector: ResultMetricsCollector,
+    alert_manager: AlertManager,
+    thresholds: HealthThresholds,
+) -> ResultPatternHealth:
+    """The answer of ``GET /health/result-patterns`` (synchronous: run it in a worker thread)."""
+    # one read of each operation's buckets serves its status and the overall figures
+    read = query.dashboard(collector, collector.operation_names(), thresholds.time_range)
+    overall = read.unwrap().overall
     operations = []
-    for metrics in await all_metrics(collector, thresholds.time_range):
+    for metrics in read.unwrap().operations:
         judged, reasons = thresholds.judge(metrics)
         operations.append(
             OperationHealth(

@@ -11,6 +11,7 @@ from rfs_monitoring.metrics import SeriesPoint as BucketPoint
 
 __all__ = [
     "HealthStatus",
+    "HealthSummary",
     "LogLevelRequest",
     "LogLevelState",
     "OperationHealth",
@@ -64,6 +65,17 @@ class ResultPatternHealth:
     logging_dropped: int
     collector: dict[str, int]
     collector_memory_bytes: int
+
+
+@dataclasses.dataclass
+class HealthSummary:
+    """The health answer without credentials: the overall status only.
+
+    Operation names, reasons and alert texts are shown (``ResultPatternHealth``) only to a
+    request that passes the router's ``auth``.
+    """
+
+    status: HealthStatus
 
 
 @dataclasses.dataclass

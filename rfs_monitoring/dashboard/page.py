@@ -1,7 +1,9 @@
 """The dashboard page: the view-model rendered by the package's Jinja2 templates.
 
-Templates live in ``templates/`` and the stylesheet in ``static/`` (package data); the
-environment autoescapes every value, so the view-model carries plain text.
+Templates live in ``templates/`` and the stylesheet in ``static/`` (package data, served by
+the router at ``<prefix>/static/``: the pages carry no inline style or script, so they work
+under the router's ``default-src 'self'`` Content-Security-Policy). The environment
+autoescapes every value, so the view-model carries plain text.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from rfs_monitoring.dashboard.view import (
     build_view,
 )
 from rfs_monitoring.errors import MissingExtraError
-from rfs_monitoring.metrics import ResultMetricsCollector
+from rfs_monitoring.metrics import ResultMetricsCollector, query
 
 try:
+    import anyio.to_thread
     import jinja2
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
@@ -26,33 +29,43 @@ try:
 except ImportError as exc:  # pragma: no cover - only without the extra
     raise MissingExtraError("rfs_monitoring.dashboard", "fastapi", exc.name or "jinja2") from exc
 
-__all__ = ["TEMPLATES", "page_response", "render_dashboard", "render_page"]
+__all__ = ["TEMPLATES", "page_response", "render_dashboard", "render_login", "render_page"]
 
 TEMPLATES = Jinja2Templates(
     env=jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("rfs_monitoring.dashboard", "templates"),
-                jinja2.PackageLoader("rfs_monitoring.dashboard", "static"),
-            ]
-        ),
+        loader=jinja2.PackageLoader("rfs_monitoring.dashboard", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
 )
-"""The dashboard's templates (``page.html``, ``charts.html``), autoescaped."""
+"""The dashboard's templates (``page.html``, ``charts.html``, ``login.html``), autoescaped."""
 
 _PAGE = "page.html"
+_LOGIN = "login.html"
 
 
-def render_page(view: DashboardView) -> str:
-    """The HTML of the dashboard showing ``view``."""
-    return TEMPLATES.get_template(_PAGE).render(view=view)
+def render_page(view: DashboardView, *, logout: bool = False) -> str:
+    """The HTML of the dashboard showing ``view`` (with a log-out button when ``logout``).
+
+    Rendered piece by piece with a pause between runs of pieces: the router renders in a
+    worker thread, and the pauses let the application's event loop take the GIL.
+    """
+    pieces = []
+    for n, piece in enumerate(TEMPLATES.get_template(_PAGE).generate(view=view, logout=logout)):
+        pieces.append(piece)
+        if n % 256 == 255:
+            query.pause()
+    return "".join(pieces)
 
 
-def page_response(request: Request, view: DashboardView) -> HTMLResponse:
+def page_response(request: Request, view: DashboardView, *, logout: bool = False) -> HTMLResponse:
     """The dashboard showing ``view`` as the response to ``request``."""
-    return TEMPLATES.TemplateResponse(request, _PAGE, {"view": view})
+    return TEMPLATES.TemplateResponse(request, _PAGE, {"view": view, "logout": logout})
+
+
+def render_login(title: str, *, signed_in: bool, error: str | None = None) -> str:
+    """The HTML of the login form (``error`` shown above it; a log-out button when signed in)."""
+    return TEMPLATES.get_template(_LOGIN).render(title=title, signed_in=signed_in, error=error)
 
 
 async def render_dashboard(
@@ -81,4 +94,4 @@ async def render_dashboard(
         chart_range=chart_range,
         chart_points=chart_points,
     )
-    return render_page(view)
+    return await anyio.to_thread.run_sync(render_page, view)

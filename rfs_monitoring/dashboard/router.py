@@ -5,7 +5,7 @@ method   path (under ``prefix``, "/monitoring")      answer
 =======  ==========================================  ===========================================
 GET      /operations?time_range=1h                   ``OperationSummary`` per operation
 GET      /operations/{name}/metrics?time_range=1h    ``OperationMetrics`` (404 unknown, 422 range)
-GET      /health/result-patterns                     ``ResultPatternHealth`` (never needs auth)
+GET      /health/result-patterns                     status only; ``ResultPatternHealth`` with auth
 GET      /errors/top?limit=10&time_range=1h          ``ErrorSummary`` list (limit 1..100)
 GET      /timeseries?operation=*                     ``SeriesPoint`` list (the dashboard charts)
 POST     /alerts/configure                           the new alert id (201)
@@ -15,13 +15,19 @@ POST     /alerts/evaluate                            the state changes of an eva
 GET/PUT  /log-levels                                 ``LogLevelState`` (``set_log_level``)
 GET      /metrics                                    Prometheus text (the ``prometheus`` extra)
 GET      /dashboard                                  one self-refreshing HTML page, no CDN
+GET      /static/{name}                              the page's stylesheet (not in OpenAPI)
+GET/POST /login, POST /logout                        browser sessions (``api_key_auth`` only)
 =======  ==========================================  ===========================================
+
+Secure by default: without ``auth`` every change answers 403 (read-only) and health shows
+only the overall status; bodies over ``max_body_bytes`` answer 413, rules past
+``max_alert_rules`` 409; every response carries nosniff, no-referrer and no-store, HTML a
+Content-Security-Policy without inline code (see ``security``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -29,15 +35,23 @@ from rfs_monitoring.alerts import AlertManager
 from rfs_monitoring.dashboard.cache import SnapshotCache
 from rfs_monitoring.dashboard.health import HealthThresholds
 from rfs_monitoring.dashboard.queries import is_finite_number
+from rfs_monitoring.dashboard.security import (
+    DEFAULT_MAX_ALERT_RULES,
+    DEFAULT_MAX_BODY_BYTES,
+    read_only_refusal,
+    viewer,
+)
 from rfs_monitoring.dashboard.view import DEFAULT_CHART_POINTS, DEFAULT_CHART_RANGE, ChartRange
 from rfs_monitoring.errors import ConfigurationError, MissingExtraError
+from rfs_monitoring.masking import masked_logger
 from rfs_monitoring.metrics import ResultMetricsCollector, parse_time_range
 
 try:
     from fastapi import Depends, FastAPI
     from fastapi.routing import APIRouter
 
-    from rfs_monitoring.dashboard import endpoints
+    from rfs_monitoring.dashboard import browser, endpoints
+    from rfs_monitoring.dashboard.auth import APIKeyAuth
     from rfs_monitoring.dashboard.routing import MonitoringRoute
     from rfs_monitoring.web import api_error_responses
 except ImportError as exc:  # pragma: no cover - only without the extra
@@ -46,10 +60,11 @@ except ImportError as exc:  # pragma: no cover - only without the extra
 __all__ = ["monitoring_router"]
 
 # The documented logger of the open-API warning (the module's old, public name).
-_logger = logging.getLogger("rfs_monitoring.dashboard_api")
+_logger = masked_logger("rfs_monitoring.dashboard_api")
 _OPEN_WARNING = (
-    "the monitoring API at %s is open: no auth is configured; anyone who can reach it can "
-    "read metrics and change alerts and log levels (pass auth=api_key_auth(...))"
+    "the monitoring API at %s has no auth dependency, so it is read-only (changes answer "
+    "403) and anyone who can reach it can read metrics; give monitoring_router an auth "
+    "dependency such as api_key_auth(...)"
 )
 
 
@@ -93,6 +108,13 @@ def _check_figures(thresholds: object, cache_seconds: object) -> None:
         raise ConfigurationError(msg)
 
 
+def _check_caps(max_alert_rules: object, max_body_bytes: object) -> None:
+    for name, value in (("max_alert_rules", max_alert_rules), ("max_body_bytes", max_body_bytes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            msg = f"monitoring_router {name} must be an int >= 1, got {value!r}"
+            raise ConfigurationError(msg)
+
+
 def _lifespan(manager: AlertManager, start_alerts: bool) -> Callable[[FastAPI], Any]:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,10 +138,14 @@ def _context(
     auth: Callable[..., Any] | None,
     protect_reads: bool,
     cache_seconds: float,
+    max_alert_rules: int,
 ) -> endpoints.RouteContext:
-    guard = [Depends(auth)] if auth is not None else []
+    # Without auth the API is read-only: every change is refused with 403.
+    guard = [Depends(auth if auth is not None else read_only_refusal)]
     # APIError bodies documented in OpenAPI: only the statuses each route can answer.
-    guard_doc = api_error_responses([401] if auth is not None else [])
+    guard_doc = api_error_responses([401] if auth is not None else [403])
+    read_guard = guard if auth is not None and protect_reads else []
+    read_doc = guard_doc if read_guard else api_error_responses([])
     return endpoints.RouteContext(
         router=router,
         collector=collector,
@@ -127,9 +153,12 @@ def _context(
         judge=thresholds or HealthThresholds(),
         cache=SnapshotCache(cache_seconds),
         guard=guard,
-        read_guard=guard if protect_reads else [],
+        read_guard=read_guard,
         guard_doc=guard_doc,
-        read_doc=guard_doc if protect_reads else api_error_responses([]),
+        read_doc=read_doc,
+        viewer=viewer(auth),
+        max_alert_rules=max_alert_rules,
+        logout=isinstance(auth, APIKeyAuth),
     )
 
 
@@ -147,6 +176,8 @@ def monitoring_router(
     cache_seconds: float = 1.0,
     chart_range: ChartRange = DEFAULT_CHART_RANGE,
     chart_points: int = DEFAULT_CHART_POINTS,
+    max_alert_rules: int = DEFAULT_MAX_ALERT_RULES,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> APIRouter:
     """The monitoring API and dashboard as a FastAPI APIRouter (``app.include_router(...)``).
 
@@ -155,8 +186,11 @@ def monitoring_router(
             (read at each request).
         alert_manager: the alert manager served; None creates one on the collector.
         auth: a FastAPI dependency (``api_key_auth(...)`` or your own) that raises to refuse a
-            request. When given, every endpoint but health requires it. Without it a warning
-            is logged on ``rfs_monitoring.dashboard_api`` that the API is open.
+            request. When given, every endpoint but health requires it, and health shows its
+            details only to requests passing it. Without it the API is read-only: every
+            change answers 403, health shows only the overall status, and a warning is
+            logged on ``rfs_monitoring.dashboard_api``. With ``api_key_auth`` browsers sign
+            in at ``<prefix>/login`` (a session cookie; the key never goes in a URL).
         prefix: the path prefix ("" or a path starting with "/" and not ending with one).
         protect_reads: with ``auth``, False leaves the read endpoints open and guards only the
             changes (alerts, log levels).
@@ -171,11 +205,14 @@ def monitoring_router(
         chart_range: the span of the charts and of ``GET /timeseries`` (five minutes).
         chart_points: the steps the charts divide ``chart_range`` into (read from the
             collector's own buckets, ``ResultMetricsCollector.series``).
+        max_alert_rules: ``POST /alerts/configure`` answers 409 once this many rules exist.
+        max_body_bytes: a request body larger than this answers 413 unread.
 
     Raises:
         ConfigurationError: a bad prefix, auth, refresh_seconds, thresholds, cache_seconds,
-            chart_range or chart_points.
+            chart_range, chart_points, max_alert_rules or max_body_bytes.
     """
+    _check_caps(max_alert_rules, max_body_bytes)
     _check_figures(thresholds, cache_seconds)
     _check_access(prefix, auth)
     _check_page(refresh_seconds, chart_range, chart_points)
@@ -186,9 +223,13 @@ def monitoring_router(
         prefix=prefix,
         tags=["monitoring"],
         lifespan=_lifespan(manager, start_alerts),
-        route_class=MonitoringRoute,
+        route_class=MonitoringRoute.configured(
+            max_body_bytes=max_body_bytes, login_redirect=isinstance(auth, APIKeyAuth)
+        ),
     )
-    ctx = _context(router, collector, manager, thresholds, auth, protect_reads, cache_seconds)
+    ctx = _context(
+        router, collector, manager, thresholds, auth, protect_reads, cache_seconds, max_alert_rules
+    )
     endpoints.operation_routes(ctx)
     endpoints.health_routes(ctx)
     endpoints.error_routes(ctx)
@@ -200,4 +241,7 @@ def monitoring_router(
     endpoints.log_level_routes(ctx)
     endpoints.export_routes(ctx)
     endpoints.page_routes(ctx, refresh_seconds, title, prefix, chart_range, chart_points)
+    browser.static_routes(router)
+    if isinstance(auth, APIKeyAuth):
+        browser.login_routes(router, auth, title)
     return router

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import urllib.parse
 from collections.abc import Iterable, Sequence
+
+import anyio.to_thread
 
 from rfs_monitoring.alerts import AlertManager, AlertStatus
 from rfs_monitoring.dashboard.charts import LATENCY_SERIES, SUCCESS_SERIES, ChartView, chart_view
 from rfs_monitoring.dashboard.health import HealthThresholds, overall_status
 from rfs_monitoring.dashboard.models import HealthStatus
-from rfs_monitoring.dashboard.queries import all_metrics
 from rfs_monitoring.metrics import (
+    OTHER,
     ErrorSummary,
     OperationMetrics,
     ResultMetricsCollector,
     SeriesPoint,
+    query,
 )
 from rfs_monitoring.result_logging import logging_stats
 
@@ -38,6 +42,7 @@ __all__ = [
     "OperationRow",
     "Option",
     "build_view",
+    "compose_view",
     "trim_leading_quiet",
 ]
 
@@ -135,6 +140,8 @@ class DashboardView:
     errors: list[ErrorRow]
     version: str
     api_base: str
+    cap_warning: str = ""
+    """Set when operations are over the collector's cardinality cap (shown as a warning)."""
 
 
 def _pct(rate: float | None) -> str:
@@ -190,7 +197,9 @@ def _alert_row(alert: AlertStatus) -> AlertRow:
         severity=config.severity,
         operation=config.operation,
         condition=f"{config.metric} {config.comparison} {config.threshold:g} over {config.window}",
-        value="no data" if alert.value is None else f"{alert.value:.4g}",
+        value=(f"no data: {alert.reason}" if alert.reason else "no data")
+        if alert.value is None
+        else f"{alert.value:.4g}",
         firing_since=_when(alert.fired_at),
     )
 
@@ -227,14 +236,55 @@ async def build_view(
     chart_range: ChartRange = DEFAULT_CHART_RANGE,
     chart_points: int = DEFAULT_CHART_POINTS,
 ) -> DashboardView:
+    """``compose_view`` computed in a worker thread (never on the event loop)."""
+    return await anyio.to_thread.run_sync(
+        functools.partial(
+            compose_view,
+            collector,
+            alert_manager,
+            thresholds,
+            time_range=time_range,
+            operation=operation,
+            refresh_seconds=refresh_seconds,
+            api_base=api_base,
+            title=title,
+            chart_range=chart_range,
+            chart_points=chart_points,
+        )
+    )
+
+
+def compose_view(
+    collector: ResultMetricsCollector,
+    alert_manager: AlertManager,
+    thresholds: HealthThresholds,
+    *,
+    time_range: str | float = "1h",
+    operation: str = "*",
+    refresh_seconds: int = 5,
+    api_base: str = "/monitoring",
+    title: str = "rfs-monitoring",
+    chart_range: ChartRange = DEFAULT_CHART_RANGE,
+    chart_points: int = DEFAULT_CHART_POINTS,
+    points: Sequence[SeriesPoint] | None = None,
+    last_minute: OperationMetrics | None = None,
+) -> DashboardView:
     """The dashboard's view-model for ``time_range``, charting ``operation`` ("*": all).
 
-    An unknown ``operation`` charts all operations. The charts cover ``chart_range`` in
+    Synchronous and CPU-bound: call it in a worker thread (``build_view`` does). An unknown
+    ``operation`` charts all operations. The charts cover ``chart_range`` in
     ``chart_points`` steps of the collector (``ResultMetricsCollector.series``).
+
+    ``points`` (the charted operation's series) and ``last_minute`` (every operation over
+    "1m") do not depend on ``time_range``: a caller that already holds them (the router
+    shares them between windows) passes them, else they are read here.
     """
     from rfs_monitoring import __version__
 
-    figures = await all_metrics(collector, time_range)
+    names = collector.operation_names()
+    # one read of each operation's buckets serves its row, the cards and the top errors
+    read = query.dashboard(collector, names, time_range).unwrap()
+    figures = list(read.operations)
     figures.sort(key=lambda m: (-m.total_requests, m.operation_name))
     firing = alert_manager.firing()
     link_prefix = (
@@ -242,9 +292,11 @@ async def build_view(
         f"&refresh={refresh_seconds}&operation="
     )
     judged = [thresholds.judge(m) for m in figures]
-    names = collector.operation_names()
     chosen = operation if operation == "*" or operation in names else "*"
-    points = collector.series(None if chosen == "*" else chosen, chart_range, points=chart_points)
+    if points is None:
+        points = collector.series(
+            None if chosen == "*" else chosen, chart_range, points=chart_points
+        )
     points = trim_leading_quiet(points, min(len(points), MIN_CHART_POINTS))
     range_text = str(time_range)
     ranges = [*TIME_RANGES, *([] if range_text in TIME_RANGES else [range_text])]
@@ -258,7 +310,7 @@ async def build_view(
         refresh_seconds=refresh_seconds,
         range_options=_options(ranges, range_text),
         operation_options=_options(["*", *names], chosen),
-        cards=await _cards(collector, time_range, len(firing)),
+        cards=_cards(collector, read.overall, len(firing), last_minute),
         series_label="all operations" if chosen == "*" else chosen,
         bucket_note=_span_note(points),
         latency_chart=chart_view(points, LATENCY_SERIES, chart_id="latency-svg", unit=" ms"),
@@ -269,25 +321,35 @@ async def build_view(
         operations=[
             _operation_row(m, j, link_prefix) for m, j in zip(figures, judged, strict=True)
         ],
-        errors=[_error_row(e) for e in await _top_errors(collector, time_range)],
+        errors=[_error_row(e) for e in read.errors[:10]],
         version=__version__,
         api_base=api_base,
+        cap_warning=_cap_warning(collector),
     )
 
 
-async def _top_errors(
-    collector: ResultMetricsCollector, time_range: str | float
-) -> list[ErrorSummary]:
-    result = await collector.top_errors(limit=10, time_range=time_range)
-    return result.unwrap() if result.is_success() else []
+def _cap_warning(collector: ResultMetricsCollector) -> str:
+    capped = collector.capped_count()
+    if not capped:
+        return ""
+    return (
+        f"{capped:,} operation name(s) over the cardinality cap "
+        f"(max_operations={collector.max_operations:,}): their samples are counted under "
+        f"{OTHER!r}"
+    )
 
 
-async def _cards(
-    collector: ResultMetricsCollector, time_range: str | float, firing: int
+def _cards(
+    collector: ResultMetricsCollector,
+    overall: OperationMetrics,
+    firing: int,
+    last_minute: OperationMetrics | None,
 ) -> list[Card]:
-    overall = (await collector.overall(time_range)).unwrap()
-    last_minute = (await collector.overall("1m")).unwrap()
-    drops = int(logging_stats().get("dropped", 0))
+    if last_minute is None:
+        last_minute = query.dashboard(collector, collector.operation_names(), "1m").unwrap().overall
+    log_counters = logging_stats()
+    drops = int(log_counters.get("dropped", 0))
+    reduced = int(log_counters.get("reduced", 0))
     seen = overall.total_requests > 0
     return [
         Card("requests", "requests", f"{overall.total_requests:,}"),
@@ -296,4 +358,5 @@ async def _cards(
         Card("rps", "requests / s (last minute)", f"{last_minute.requests_per_second:.2f}"),
         Card("alerts", "firing alerts", str(firing)),
         Card("drops", "log entries dropped", f"{drops:,}"),
+        Card("reduced", "log entries written reduced", f"{reduced:,}"),
     ]

@@ -7,6 +7,7 @@ time_range     ``parse_time_range`` (the one time-range parser), named ranges, q
 records        ``MetricSample``, ``OperationMetrics``, ``ErrorSummary``, ``OperationTotals``,
                ``SeriesPoint``, ``TierSizes``
 grouping       ``normalise_error_message``, the one error-group merge, the cardinality caps
+cap            ``OperationCap``: past ``max_operations``, new names go to ``OTHER``; reserved names
 sketch         ``LatencySketch``: mergeable quantiles within 1%
 bucket         ``MetricBucket`` (its fields declared once) and an operation's bucket tiers
 query          the buckets covering a window, merged into figures, error rankings, series
@@ -22,8 +23,10 @@ UUIDs, hex ids and quoted values become placeholders) before they are stored, so
 
 from __future__ import annotations
 
-from rfs_monitoring.metrics.archive import MetricsArchive
+from typing import TYPE_CHECKING, Any
+
 from rfs_monitoring.metrics.bucket import MINUTE_SLOTS, SECOND_SLOTS, MetricBucket
+from rfs_monitoring.metrics.cap import CAP_REASON, OperationCap
 from rfs_monitoring.metrics.collector import FOLD_BATCH, ResultMetricsCollector
 from rfs_monitoring.metrics.grouping import OTHER, normalise_error_message
 from rfs_monitoring.metrics.query import Snapshot
@@ -43,8 +46,23 @@ from rfs_monitoring.metrics.time_range import (
     parse_time_range,
 )
 
+if TYPE_CHECKING:
+    from rfs_monitoring.metrics.archive import MetricsArchive
+
+
+def __getattr__(name: str) -> Any:
+    # The archive needs sqlite3: loaded when first asked for, not with the collector.
+    if name == "MetricsArchive":
+        from rfs_monitoring.metrics.archive import MetricsArchive
+
+        return MetricsArchive
+    msg = f"module 'rfs_monitoring.metrics' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 __all__ = [
     "ACCEPTED_TIME_RANGES",
+    "CAP_REASON",
     "FOLD_BATCH",
     "MINUTE_SLOTS",
     "NAMED_RANGES",
@@ -55,6 +73,7 @@ __all__ = [
     "MetricBucket",
     "MetricSample",
     "MetricsArchive",
+    "OperationCap",
     "OperationMetrics",
     "OperationTotals",
     "ResultMetricsCollector",

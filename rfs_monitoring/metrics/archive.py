@@ -10,12 +10,16 @@ hour read memory only). ``collector.checkpoint()`` also writes the hours still i
 Rows older than the archive's ``retention`` (default 90 days) are deleted when it is written.
 
 The file uses WAL journaling and a busy timeout, so readers never block the writer and
-concurrent writers wait for each other instead of failing. Only the standard library's
-``sqlite3`` is used.
+concurrent writers wait for each other instead of failing. A query waits for a locked file
+only ``query_timeout`` (0.1 s) and then answers from memory; a writer waits ``timeout``
+(10 s). Every SQLite failure surfaces as one ``ArchiveError`` whose ``kind`` says busy, full
+or error (and is counted in ``stats()``); a table dropped under the archive is recreated on
+the next use. Only the standard library's ``sqlite3`` is used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -27,13 +31,25 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.errors import ArchiveError, ConfigurationError
 from rfs_monitoring.metrics.bucket import BUCKET_FIELDS, FieldKind, MetricBucket
 from rfs_monitoring.metrics.sketch import LatencySketch
 
-__all__ = ["SCHEMA_VERSION", "MetricsArchive", "default_source", "enable_wal"]
+__all__ = [
+    "DEFAULT_QUERY_TIMEOUT",
+    "SCHEMA_VERSION",
+    "MetricsArchive",
+    "archive_fault",
+    "default_source",
+    "enable_wal",
+]
+
+DEFAULT_QUERY_TIMEOUT = 0.1
+"""Seconds a query waits for a locked archive before it answers from memory."""
+
+_T = TypeVar("_T")
 
 SCHEMA_VERSION = 1
 """Version of the table layout, kept in ``PRAGMA user_version``."""
@@ -106,6 +122,8 @@ class MetricsArchive:
         source: the id this process writes its rows under (default: host, pid, random).
         clock: returns epoch seconds (inject a fake one in tests).
         timeout: seconds a writer waits for another process's lock.
+        query_timeout: seconds a query (``load``, and the writes queries make on their way)
+            waits for it; the collector then answers from memory and counts it.
 
     Raises:
         ConfigurationError: a bad argument, or a file that is no archive of this version.
@@ -119,7 +137,12 @@ class MetricsArchive:
         source: str | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
+        query_timeout: float = DEFAULT_QUERY_TIMEOUT,
     ) -> None:
+        for label, value in (("timeout", timeout), ("query_timeout", query_timeout)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                msg = f"archive {label} must be a number of seconds >= 0, got {value!r}"
+                raise ConfigurationError(msg)
         if not isinstance(retention, _dt.timedelta) or retention < _dt.timedelta(hours=1):
             msg = f"archive retention must be a timedelta of at least one hour, got {retention!r}"
             raise ConfigurationError(msg)
@@ -130,7 +153,10 @@ class MetricsArchive:
         self.retention = retention
         self.source = source or default_source()
         self._clock = clock
+        self.timeout = float(timeout)
+        self.query_timeout = float(query_timeout)
         self._lock = threading.Lock()
+        self._counters = dict.fromkeys(("busy", "full", "errors", "tables_recreated"), 0)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             str(self.path), timeout=timeout, check_same_thread=False, isolation_level=None
@@ -169,35 +195,80 @@ class MetricsArchive:
 
     # ------------------------------------------------------------------ writing
 
-    def write(self, rows: Iterable[tuple[str, MetricBucket]], *, now: float | None = None) -> int:
+    def stats(self) -> dict[str, int]:
+        """Failures by kind: ``busy`` (locked past the wait), ``full`` (disk or database
+        full), ``errors`` (any other), and ``tables_recreated`` (the table was missing)."""
+        with self._lock:
+            return dict(self._counters)
+
+    def write(
+        self,
+        rows: Iterable[tuple[str, MetricBucket]],
+        *,
+        now: float | None = None,
+        timeout: float | None = None,
+    ) -> int:
         """Store ``(operation, hour bucket)`` rows under this source, then purge old rows.
 
-        A row for the same operation, source and hour replaces the earlier one.
-        Returns how many rows were written.
+        A row for the same operation, source and hour replaces the earlier one; nothing is
+        written when any row fails. ``timeout``: seconds to wait for a locked file (None:
+        the archive's ``timeout``). Returns how many rows were written.
+
+        Raises:
+            ArchiveError: the file was locked past ``timeout``, full, or failed otherwise.
         """
         stamp = self._clock() if now is None else now
         values = [_encode(op, self.source, bucket, stamp) for op, bucket in rows]
         cutoff = int(stamp - self.retention.total_seconds())
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(_INSERT, values)
-                self._conn.execute("DELETE FROM rfs_metric_hours WHERE hour_start < ?", (cutoff,))
+                conn.executemany(_INSERT, values)
+                conn.execute("DELETE FROM rfs_metric_hours WHERE hour_start < ?", (cutoff,))
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
-        return len(values)
+            return len(values)
+
+        return self._use(self.timeout if timeout is None else timeout, work)
 
     def purge(self, *, now: float | None = None) -> int:
-        """Delete rows older than the retention; returns how many."""
+        """Delete rows older than the retention; returns how many.
+
+        Raises:
+            ArchiveError: the file was locked past ``timeout``, full, or failed otherwise.
+        """
         stamp = self._clock() if now is None else now
         cutoff = int(stamp - self.retention.total_seconds())
+
+        def work(conn: sqlite3.Connection) -> int:
+            sql = "DELETE FROM rfs_metric_hours WHERE hour_start < ?"
+            return conn.execute(sql, (cutoff,)).rowcount
+
+        return self._use(self.timeout, work)
+
+    def _use(self, timeout: float, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` on the connection waiting ``timeout`` s for a lock; a missing table
+        is recreated and ``work`` retried once; a failure becomes a counted ArchiveError."""
         with self._lock:
-            cursor = self._conn.execute(
-                "DELETE FROM rfs_metric_hours WHERE hour_start < ?", (cutoff,)
-            )
-            return cursor.rowcount
+            conn = self._conn
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                try:
+                    return work(conn)
+                except sqlite3.OperationalError as exc:
+                    if "no such table" not in str(exc):
+                        raise
+                    conn.executescript(_SCHEMA)
+                    self._counters["tables_recreated"] += 1
+                    return work(conn)
+            except sqlite3.Error as exc:
+                kind = archive_fault(exc)
+                self._counters["errors" if kind == "error" else kind] += 1
+                raise ArchiveError(self.path, kind, exc) from exc
 
     # ------------------------------------------------------------------ reading
 
@@ -216,6 +287,11 @@ class MetricsArchive:
             own_before: per operation, the first hour this process still holds in memory:
                 its own rows from that hour on are skipped (they would count twice); rows
                 of other sources are always read.
+
+        Waits ``query_timeout`` s at most for a locked file.
+
+        Raises:
+            ArchiveError: the file was locked past ``query_timeout``, or failed otherwise.
         """
         sql = f"SELECT {_COLUMNS} FROM rfs_metric_hours WHERE hour_start >= ? AND hour_start < ?"
         params: list[Any] = [start, end]
@@ -224,8 +300,8 @@ class MetricsArchive:
                 return []
             sql += f" AND operation IN ({', '.join('?' for _ in operations)})"
             params.extend(operations)
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY hour_start", params).fetchall()
+        query = sql + " ORDER BY hour_start"
+        rows = self._use(self.query_timeout, lambda conn: conn.execute(query, params).fetchall())
         horizons = own_before or {}
         out = []
         for row in rows:
@@ -236,20 +312,34 @@ class MetricsArchive:
         return out
 
     def operations(self) -> list[str]:
-        """Every operation with rows in the archive, sorted."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT operation FROM rfs_metric_hours ORDER BY operation"
-            ).fetchall()
+        """Every operation with rows in the archive, sorted.
+
+        Raises:
+            ArchiveError: the file was locked past ``query_timeout``, or failed otherwise.
+        """
+        sql = "SELECT DISTINCT operation FROM rfs_metric_hours ORDER BY operation"
+        rows = self._use(self.query_timeout, lambda conn: conn.execute(sql).fetchall())
         return [r[0] for r in rows]
 
     def sources(self) -> list[str]:
-        """Every source with rows in the archive, sorted."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT source FROM rfs_metric_hours ORDER BY source"
-            ).fetchall()
+        """Every source with rows in the archive, sorted.
+
+        Raises:
+            ArchiveError: the file was locked past ``query_timeout``, or failed otherwise.
+        """
+        sql = "SELECT DISTINCT source FROM rfs_metric_hours ORDER BY source"
+        rows = self._use(self.query_timeout, lambda conn: conn.execute(sql).fetchall())
         return [r[0] for r in rows]
+
+
+def archive_fault(exc: BaseException) -> str:
+    """The kind of an SQLite failure: ``"busy"``, ``"full"`` or ``"error"``."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "busy"
+    if "full" in text:
+        return "full"
+    return "error"
 
 
 def enable_wal(conn: sqlite3.Connection, timeout: float) -> None:

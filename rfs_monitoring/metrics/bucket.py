@@ -184,7 +184,9 @@ def close_bucket(bucket: MetricBucket) -> MetricBucket:
 def copy_bucket(bucket: MetricBucket) -> MetricBucket:
     """An independent copy of ``bucket``."""
     twin = MetricBucket(bucket.start)
-    twin.merge(bucket)
+    twin.merge(bucket, sketch=False)
+    # an array copy (C level): queries copy the open buckets under the collector's lock
+    twin.sketch = bucket.sketch.copy()
     return twin
 
 

@@ -8,9 +8,12 @@ minute, hour and day buckets (``bucket.BucketTiers``). Queries (``query``) merge
 coarsest buckets that cover their window. Hour buckets leaving the retention go to the
 optional SQLite archive (``archive.MetricsArchive``), which longer queries ("30d") read too.
 
-Cardinality is capped: past ``max_operations`` operations, samples go to the ``OTHER``
-operation; past ``max_error_groups`` groups (or codes, or types) per operation, to an
-``OTHER`` group; both are counted in ``stats()``.
+Cardinality is capped (``cap.OperationCap``): past ``max_operations`` operations, samples
+of new names go to the ``OTHER`` operation, except names reserved with ``reserve(name)``
+(the alert manager's); ``is_capped(name)`` tells whether a name was sent there. Past
+``max_error_groups`` groups (or codes, or types) per operation, errors go to an ``OTHER``
+group; both are counted in ``stats()``. An operation name that is not valid Unicode (a lone
+surrogate) is kept with the surrogate escaped (``text.clean_text``).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from rfs_monitoring.errors import APIError, ConfigurationError, error_code_of
+from rfs_monitoring.masking import mask_label
 from rfs_monitoring.metrics import query
 from rfs_monitoring.metrics.bucket import MetricBucket
+from rfs_monitoring.metrics.cap import OperationCap
 from rfs_monitoring.metrics.grouping import OTHER, safe_str
 from rfs_monitoring.metrics.records import (
     ErrorSummary,
@@ -37,6 +42,7 @@ from rfs_monitoring.metrics.store import BucketStore, OperationState
 from rfs_monitoring.metrics.time_range import TimeRange, describe_duration
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Result, to_result
+from rfs_monitoring.text import clean_text
 
 if TYPE_CHECKING:
     from rfs_monitoring.metrics.archive import MetricsArchive
@@ -62,7 +68,8 @@ class ResultMetricsCollector(BucketStore):
     Args:
         clock: returns epoch seconds (inject a fake one in tests).
         retention: how long hour buckets stay in memory (at least one hour).
-        max_operations: distinct operations tracked; later ones go to ``OTHER``.
+        max_operations: distinct operations tracked; later ones go to ``OTHER`` (names
+            given to ``reserve`` excepted).
         max_error_groups: distinct error groups, codes and types per operation; later ones
             go to ``OTHER``.
         archive: a ``MetricsArchive`` that hour buckets leaving retention are written to
@@ -102,7 +109,7 @@ class ResultMetricsCollector(BucketStore):
                 msg = f"{label} must be an int >= 1, got {value!r}"
                 raise ConfigurationError(msg)
         super().__init__(clock, retention, max_error_groups, archive)
-        self.max_operations = max_operations
+        self._cap = OperationCap(max_operations)
         self._resources: ResourceReader = resources if resources is not None else default_resources
         self._subscribers: tuple[Callable[[MetricSample], object], ...] = ()
 
@@ -197,6 +204,8 @@ class ResultMetricsCollector(BucketStore):
         error = res.unwrap_error()
         try:
             code = error_code_of(error)
+            if code is not None:  # an exception's ``.code`` may hold anything (cached)
+                code = mask_label(code)
             message = getattr(error, "message", None)
         except Exception:  # noqa: BLE001 - a broken error attribute never raises here
             code = message = None
@@ -235,8 +244,17 @@ class ResultMetricsCollector(BucketStore):
         return op
 
     def _resolve(self, name: str, second: int) -> OperationState:
+        """The state of a name not tracked under that key (lock held): a new operation, the
+        one its escaped form is tracked under, or ``OTHER`` past the cap."""
+        if isinstance(name, str):
+            cleaned = clean_text(name)
+            if cleaned is not name:  # a lone surrogate: tracked under its escaped form
+                existing = self._ops.get(cleaned)
+                if existing is not None:
+                    return existing
+                name = cleaned
         tracked = len(self._ops) - (OTHER in self._ops)
-        if not isinstance(name, str) or (tracked >= self.max_operations and name != OTHER):
+        if not self._cap.admit(name, tracked):
             self._counters["other_operation_samples"] += 1
             other = self._ops.get(OTHER)
             if other is None:
@@ -246,6 +264,55 @@ class ResultMetricsCollector(BucketStore):
         op = self._ops[name] = OperationState(name, second)
         self._sample_resources(op.live)
         return op
+
+    # ------------------------------------------------------------------ the operation cap
+
+    @property
+    def max_operations(self) -> int:
+        """Distinct operations tracked before new names go to ``OTHER``."""
+        return self._cap.max_operations
+
+    def reserve(self, name: str) -> None:
+        """Never send the samples of operation ``name`` to ``OTHER``, whatever the cap
+        (the alert manager reserves the operations its rules name). Idempotent.
+
+        Raises:
+            ConfigurationError: ``name`` is not a non-empty str.
+        """
+        with self._lock:
+            self._cap.reserve(name)
+
+    def is_capped(self, name: str) -> bool:
+        """True when samples of ``name`` were sent to ``OTHER`` because of the cap."""
+        with self._lock:
+            return self._cap.is_capped(name)
+
+    def capped_count(self) -> int:
+        """How many distinct names the cap sent to ``OTHER`` (remembered or not)."""
+        with self._lock:
+            return self._cap.capped_names
+
+    def capped_operations(self) -> dict[str, int]:
+        """The names sent to ``OTHER`` (up to ``cap.REMEMBERED``) and their sample counts."""
+        with self._lock:
+            return self._cap.capped()
+
+    def stats(self) -> dict[str, int]:
+        """``BucketStore.stats()`` and ``max_operations``, ``capped_operations`` (distinct
+        names sent to ``OTHER``) and ``reserved_operations``."""
+        out = super().stats()
+        with self._lock:
+            out["max_operations"] = self._cap.max_operations
+            out["capped_operations"] = self._cap.capped_names
+            out["reserved_operations"] = len(self._cap.reserved())
+        return out
+
+    def reset(self) -> None:
+        """Forget every operation, sample, counter and capped name (subscribers and
+        reserved names stay)."""
+        super().reset()
+        with self._lock:
+            self._cap.clear()
 
     def _sample_resources(self, bucket: MetricBucket) -> None:
         try:

@@ -16,7 +16,8 @@ from collections.abc import Hashable, Mapping
 from typing import Any, TypeVar
 
 from rfs_monitoring.errors import ErrorCode
-from rfs_monitoring.masking import mask_text
+from rfs_monitoring.masking import mask_label, mask_text
+from rfs_monitoring.text import clean_text
 
 __all__ = [
     "MESSAGE_CACHE_SIZE",
@@ -70,7 +71,7 @@ def normalise_error_message(message: str) -> str:
     >>> normalise_error_message("user 123 not found")
     'user <n> not found'
     """
-    text = mask_text(message[: _MAX_MESSAGE_CHARS * 4])
+    text = mask_text(clean_text(message[: _MAX_MESSAGE_CHARS * 4]))
     text = _UUID.sub("<uuid>", text)
     text = _QUOTED.sub("<str>", text)
     text = _HEX.sub("<hex>", text)
@@ -115,7 +116,14 @@ def _text(value: object, default: str) -> str:
     if isinstance(value, ErrorCode):
         return value.value
     text = value if isinstance(value, str) else safe_str(value)
-    return text[:100] or default
+    return clean_text(text[:100]) or default
+
+
+def _label(value: object, default: str) -> str:
+    """``_text`` of a code or type, masked before and after it is cut (cached per value)."""
+    if isinstance(value, str):
+        value = mask_label(value)
+    return mask_label(_text(value, default))
 
 
 def _plain(value: object) -> object:
@@ -205,11 +213,13 @@ class ErrorGrouper:
         overflow = 0
         for key, n in counts.items():
             code, kind, message = key
-            code_key = _capped(caps.codes, _text(code, "UNKNOWN"), self.max_groups)
-            type_key = _capped(caps.types, _text(kind, "Error"), self.max_groups)
+            # codes and types become labels (Prometheus, dashboard, archive): masked here,
+            # at fold time, cached per distinct value (an exception's ``.code`` may be anything)
+            code_key = _capped(caps.codes, _label(code, "UNKNOWN"), self.max_groups)
+            type_key = _capped(caps.types, _label(kind, "Error"), self.max_groups)
             codes[code_key] = codes.get(code_key, 0) + n
             types[type_key] = types.get(type_key, 0) + n
-            raw = message if isinstance(message, str) else (_text(kind, "") or _text(code, "error"))
+            raw = message if isinstance(message, str) else _label(kind, "") or _label(code, "error")
             when = last_seen[key]
             group = self._admit(caps.groups, self.group_of(raw), when)
             if group is None:

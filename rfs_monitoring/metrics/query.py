@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -41,11 +42,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BucketSource",
+    "Dashboard",
     "Snapshot",
+    "add_counts_by_hour",
     "cover",
+    "dashboard",
     "error_summaries",
     "operation_metrics",
     "overall",
+    "pause",
     "series",
     "summarise",
     "top_errors",
@@ -81,6 +86,16 @@ class BucketSource(Protocol):
     def tier_buckets(
         self, size: int, start: int, now: float, operation: str | None = None
     ) -> list[MetricBucket]: ...  # pragma: no cover - a protocol
+
+
+def pause() -> None:
+    """Let another thread take the GIL now (a query's loops call it between operations).
+
+    Queries run in worker threads (the monitoring router, alert evaluation); without a pause
+    a long merge keeps the GIL for whole switch intervals (5 ms), and every wake-up of the
+    application's event loop waits that long. ``time.sleep(0)`` releases it at once.
+    """
+    time.sleep(0)
 
 
 # ---------------------------------------------------------------------- windows
@@ -186,10 +201,65 @@ def overall(source: BucketSource, time_range: object) -> Result[OperationMetrics
     return Success(summarise("*", label, merged, found.start, now))
 
 
+class Dashboard(NamedTuple):
+    """Every operation's figures, all of them together, and the error groups, of one window."""
+
+    operations: list[OperationMetrics]
+    overall: OperationMetrics
+    errors: list[ErrorSummary]
+
+
+def dashboard(
+    source: BucketSource, names: Iterable[str], time_range: object
+) -> Result[Dashboard, APIError]:
+    """The figures of each of ``names`` (as ``operation_metrics``), of all together (as
+    ``overall``) and the error groups (as ``top_errors``), from one read of each operation's
+    buckets: every bucket is merged once (the overall merges the operations' totals).
+
+    Names unknown to ``source`` are left out. The Failure is the validation APIError of a
+    bad ``time_range``.
+    """
+    window = window_of(source, time_range)
+    if isinstance(window, Failure):
+        return window
+    label, t0, now = window.unwrap()
+    figures: list[OperationMetrics] = []
+    pieces: dict[str, list[MetricBucket]] = {}
+    everything = MetricBucket(math.floor(now))
+    hourly: dict[int, int] = {}
+    covered = float(math.floor(now))
+    for name in names:
+        found = source.snapshot([name], t0, now)
+        if name not in found.buckets:
+            continue
+        pieces[name] = found.buckets[name]
+        total, by_hour = _merge(found.buckets[name], found.start)
+        figures.append(_figures(name, label, total, by_hour, found.start, now))
+        everything.merge(total)
+        add_counts_by_hour(hourly, by_hour)
+        covered = min(covered, found.start)
+        pause()
+    everything.start = math.floor(covered)
+    overall_figures = _figures("*", label, everything, hourly, covered, now)
+    return Success(Dashboard(figures, overall_figures, error_summaries(pieces)))
+
+
+def add_counts_by_hour(into: dict[int, int], other: dict[int, int]) -> None:
+    """Add an hourly distribution to another."""
+    for hour, n in other.items():
+        into[hour] = into.get(hour, 0) + n
+
+
 def summarise(
     name: str, label: str, pieces: list[MetricBucket], covered: float, now: float
 ) -> OperationMetrics:
     """Merge the buckets ``pieces`` (covering ``[covered, now]``) into figures."""
+    total, hourly = _merge(pieces, covered)
+    return _figures(name, label, total, hourly, covered, now)
+
+
+def _merge(pieces: list[MetricBucket], covered: float) -> tuple[MetricBucket, dict[int, int]]:
+    """The buckets merged into one (sketch included), and the requests by hour of day."""
     total = MetricBucket(math.floor(covered))
     hourly: dict[int, int] = {}
     for piece in pieces:
@@ -197,8 +267,19 @@ def summarise(
         if piece.count:
             hour = (piece.start // 3600) % 24
             hourly[hour] = hourly.get(hour, 0) + piece.count
-    sketch = LatencySketch.merged(p.sketch for p in pieces)
-    p50, p90, p99 = (min(v, total.max_ms) for v in sketch.quantiles(_QUANTILES))
+    total.sketch = LatencySketch.merged(p.sketch for p in pieces)
+    return total, hourly
+
+
+def _figures(
+    name: str,
+    label: str,
+    total: MetricBucket,
+    hourly: dict[int, int],
+    covered: float,
+    now: float,
+) -> OperationMetrics:
+    p50, p90, p99 = (min(v, total.max_ms) for v in total.sketch.quantiles(_QUANTILES))
     count = total.count
     ok = count - total.failed
     ranked = sorted(total.groups.items(), key=lambda kv: (-kv[1][0], kv[0]))
@@ -254,6 +335,7 @@ def error_summaries(pieces: dict[str, list[MetricBucket]]) -> list[ErrorSummary]
     groups: dict[str, list[Any]] = {}
     operations: dict[str, list[str]] = {}
     for op_name, buckets in pieces.items():
+        pause()
         for bucket in buckets:
             for message, (n, last, code) in bucket.groups.items():
                 add_to_group(groups, message, n, last, code)
@@ -299,7 +381,11 @@ def series(
     steps: list[list[MetricBucket]] = [[] for _ in range(plan.steps)]
     for bucket in source.tier_buckets(plan.size, first, now, operation):
         steps[(bucket.start - first) // width].append(bucket)
-    return [_point(first + i * width, width, step) for i, step in enumerate(steps)]
+    out = []
+    for i, step in enumerate(steps):
+        out.append(_point(first + i * width, width, step))
+        pause()
+    return out
 
 
 def _plan(retention: _dt.timedelta, time_range: object, points: int) -> _Plan:
@@ -330,9 +416,21 @@ def _point(start: int, width: int, buckets: list[MetricBucket]) -> SeriesPoint:
     p99: float | None = None
     if any(b.timed for b in buckets):
         top = max(b.max_ms for b in buckets)
-        sketch = LatencySketch.merged(b.sketch for b in buckets)
+        sketch = _merged_pausing([b.sketch for b in buckets])
         p50, p90, p99 = (min(v, top) for v in sketch.quantiles(_QUANTILES))
     return SeriesPoint(_utc(start), float(width), requests, failures, p50, p90, p99)
+
+
+def _merged_pausing(sketches: list[LatencySketch], chunk: int = 128) -> LatencySketch:
+    """``LatencySketch.merged(sketches)``, pausing between chunks (a step of the charts may
+    hold thousands of second buckets)."""
+    if len(sketches) <= chunk:
+        return LatencySketch.merged(sketches)
+    parts = []
+    for first in range(0, len(sketches), chunk):
+        parts.append(LatencySketch.merged(sketches[first : first + chunk]))
+        pause()
+    return LatencySketch.merged(parts)
 
 
 def _utc(t: float) -> _dt.datetime:

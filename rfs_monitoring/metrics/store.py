@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.errors import ArchiveError, ConfigurationError
 from rfs_monitoring.metrics import query
 from rfs_monitoring.metrics.bucket import TIER_SIZES, BucketTiers, MetricBucket, add_counts
 from rfs_monitoring.metrics.grouping import ErrorCaps, ErrorGrouper, FailedSample
@@ -37,6 +37,8 @@ COUNTERS = (
     "subscriber_errors",
     "resource_errors",
     "archive_errors",
+    "archive_busy",
+    "archive_full",
     "archived_buckets",
 )
 """The counters of ``stats()`` kept as they happen."""
@@ -127,26 +129,36 @@ class BucketStore:
         second = math.floor(end)
         covered = float(second)
         out: dict[str, list[MetricBucket]] = {}
+        horizons: dict[str, int] = {}
         with self._lock:
             ops = (
                 list(self._ops.values())
                 if names is None
                 else [self._ops[n] for n in names if n in self._ops]
             )
-            for op in ops:
+        # the lock is taken per operation, so recording never waits for a whole query
+        for op in ops:
+            pieces: list[MetricBucket] = []
+            with self._lock:
                 self._advance(op, second)
-                pieces: list[MetricBucket] = []
-                horizon = op.horizon(self._retention_hours)
+                horizon = horizons[op.name] = op.horizon(self._retention_hours)
                 covered = min(covered, query.cover(op, start, horizon, pieces))
-                out[op.name] = pieces
-            horizons = {op.name: op.horizon(self._retention_hours) for op in ops}
-        self.flush_archive()
+            out[op.name] = pieces
+            query.pause()
+        archive = self.archive
+        if archive is None:
+            return Snapshot(out, covered)
+        self.flush_archive(timeout=archive.query_timeout)
         # archive rows are whole hours: windows shorter than an hour read memory only
-        if self.archive is not None and end - start >= 3600:
+        if end - start >= 3600:
             first = math.floor(start)
-            archived = self.archive.load(
-                names, start=first - first % 3600, end=second + 1, own_before=horizons
-            )
+            try:
+                archived = archive.load(
+                    names, start=first - first % 3600, end=second + 1, own_before=horizons
+                )
+            except ArchiveError as exc:  # locked or broken: answer from memory
+                self._count_archive_fault(exc)
+                archived = []
             for name, bucket in archived:
                 out.setdefault(name, []).append(bucket)
                 covered = min(covered, float(bucket.start))
@@ -175,9 +187,11 @@ class BucketStore:
             else:
                 found = self._ops.get(operation)
                 ops = [] if found is None else [found]
-            for op in ops:
+        for op in ops:  # the lock per operation: recording never waits for a whole query
+            with self._lock:
                 self._advance(op, second)
                 out.extend(op.recent(size, start))
+            query.pause()
         return out
 
     def tier_sizes(self, operation: str) -> TierSizes | None:
@@ -216,21 +230,23 @@ class BucketStore:
 
     # ------------------------------------------------------------------ archive
 
-    def flush_archive(self) -> int:
+    def flush_archive(self, *, timeout: float | None = None) -> int:
         """Write the hour buckets that left retention to the archive; returns how many.
 
-        Called by every query; call it yourself if nothing queries. A failing archive is
-        counted in ``stats()["archive_errors"]`` and the buckets are kept for the next try.
+        Called by every query (waiting the archive's ``query_timeout`` at most for a locked
+        file); call it yourself if nothing queries (``timeout`` None: the archive's writer
+        ``timeout``). A failing archive is counted in ``stats()["archive_errors"]`` (and
+        ``archive_busy`` / ``archive_full`` by kind); the buckets are kept for the next try.
         """
         with self._lock:
             queue, self._archive_queue = self._archive_queue, []
         if not queue or self.archive is None:
             return 0
         try:
-            self.archive.write(queue, now=self._clock())
-        except Exception:  # noqa: BLE001 - archiving must never break a query
+            self.archive.write(queue, now=self._clock(), timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - archiving must never break a query
+            self._count_archive_fault(exc)
             with self._lock:
-                self._counters["archive_errors"] += 1
                 self._archive_queue[:0] = queue
             return 0
         with self._lock:
@@ -246,6 +262,9 @@ class BucketStore:
 
         Raises:
             ConfigurationError: the collector has no archive.
+            ArchiveError: the archive could not be written (locked past its ``timeout``,
+                full, or failing otherwise); counted in ``stats()`` like every archive
+                failure. Nothing else is raised.
         """
         if self.archive is None:
             msg = (
@@ -264,8 +283,20 @@ class BucketStore:
                 if current.count:
                     rows.append((op.name, current))
         self.flush_archive()
-        self.archive.write(rows, now=now)
-        return len(rows)
+        try:
+            return self.archive.write(rows, now=now)
+        except Exception as exc:
+            self._count_archive_fault(exc)
+            if isinstance(exc, ArchiveError):
+                raise
+            raise ArchiveError(self.archive.path, "error", repr(exc)) from exc
+
+    def _count_archive_fault(self, exc: BaseException) -> None:
+        kind = exc.kind if isinstance(exc, ArchiveError) else "error"
+        with self._lock:
+            self._counters["archive_errors"] += 1
+            if kind in ("busy", "full"):
+                self._counters[f"archive_{kind}"] += 1
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -276,27 +307,31 @@ class BucketStore:
         because of ``max_operations``), ``other_error_groups`` (errors sent to the
         ``OTHER`` group), ``invalid_durations``, ``invalid_results``, ``record_errors``,
         ``subscriber_errors``, ``resource_errors``, ``clock_regressions`` (samples whose clock
-        reading was before the live second: they are counted in it), ``archive_errors``,
+        reading was before the live second: they are counted in it), ``archive_errors``
+        (every archive failure), ``archive_busy`` (of which: the file was locked past the
+        wait; queries then answer from memory), ``archive_full`` (of which: disk full),
         ``archived_buckets``, ``archive_pending``, ``buckets`` and ``memory_bytes`` (an
         estimate).
         """
         with self._lock:
-            buckets = 0
-            memory = 0
-            for op in self._ops.values():
+            ops = list(self._ops.values())
+            counters = {
+                **self._counters,
+                "operations": len(self._ops),
+                "archive_pending": len(self._archive_queue),
+            }
+        buckets = 0
+        memory = 0
+        for op in ops:  # the lock per operation: recording never waits for the sums
+            with self._lock:
                 for tier in (op.seconds, op.minutes, op.hours, op.days):
                     buckets += len(tier)
                     memory += sum(b.nbytes() for b in tier.values())
                 for bucket in (op.live, op.minute, op.hour, op.day, op.lifetime):
                     memory += bucket.nbytes()
                 memory += 600 + 8 * len(op.pending) + 100 * len(op.caps.groups)
-            return {
-                **self._counters,
-                "operations": len(self._ops),
-                "archive_pending": len(self._archive_queue),
-                "buckets": buckets,
-                "memory_bytes": memory,
-            }
+            query.pause()
+        return {**counters, "buckets": buckets, "memory_bytes": memory}
 
     def reset(self) -> None:
         """Forget every operation, sample and counter (subscribers stay)."""

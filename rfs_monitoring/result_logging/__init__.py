@@ -37,14 +37,50 @@ Modules, in the order of the data flow:
 
 from __future__ import annotations
 
-from rfs_monitoring.result_logging.chain import log_flux_result
-from rfs_monitoring.result_logging.config import configure_logging, flush_logs, reset_logging
-from rfs_monitoring.result_logging.decorator import log_result_operation
-from rfs_monitoring.result_logging.emit import EntryListener, add_entry_listener
-from rfs_monitoring.result_logging.entry import Record, ResultLogEntry, result_log_entry_schema
-from rfs_monitoring.result_logging.levels import OFF, get_log_level, set_log_level
-from rfs_monitoring.result_logging.state import logging_stats
-from rfs_monitoring.result_logging.stdlib import CorrelationIdFilter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rfs_monitoring.result_logging.chain import log_flux_result
+    from rfs_monitoring.result_logging.config import configure_logging, flush_logs, reset_logging
+    from rfs_monitoring.result_logging.decorator import log_result_operation
+    from rfs_monitoring.result_logging.emit import EntryListener, add_entry_listener
+    from rfs_monitoring.result_logging.entry import Record, ResultLogEntry, result_log_entry_schema
+    from rfs_monitoring.result_logging.levels import OFF, get_log_level, set_log_level
+    from rfs_monitoring.result_logging.state import logging_stats
+    from rfs_monitoring.result_logging.stdlib import CorrelationIdFilter
+
+# Names served on first access, so that the decorator's modules load without ``config``
+# (structlog) and ``stdlib``: ``import rfs_monitoring.result_logging.decorator`` stays light.
+_MODULES = {
+    "log_flux_result": "chain",
+    "configure_logging": "config",
+    "flush_logs": "config",
+    "reset_logging": "config",
+    "log_result_operation": "decorator",
+    "EntryListener": "emit",
+    "add_entry_listener": "emit",
+    "Record": "entry",
+    "ResultLogEntry": "entry",
+    "result_log_entry_schema": "entry",
+    "OFF": "levels",
+    "get_log_level": "levels",
+    "set_log_level": "levels",
+    "logging_stats": "state",
+    "CorrelationIdFilter": "stdlib",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _MODULES.get(name)
+    if module_name is None:
+        msg = f"module 'rfs_monitoring.result_logging' has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
+
 
 __all__ = [
     "OFF",

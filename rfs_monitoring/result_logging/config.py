@@ -23,6 +23,7 @@ from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.resources import resource_snapshot
 from rfs_monitoring.result_logging.levels import LEVELS, env_level, parse_level
 from rfs_monitoring.result_logging.processors import QueueLogger, add_context, mask_event
+from rfs_monitoring.result_logging.render import DEFAULT_BOUNDS, Bounds
 from rfs_monitoring.result_logging.state import STATE
 from rfs_monitoring.result_logging.stdlib import (
     install_root_handler,
@@ -94,6 +95,24 @@ def _check_arguments(
     return threshold
 
 
+_BOUND_MINIMA = {"max_key_chars": 16, "max_value_chars": 64, "max_line_bytes": 1024}
+
+
+def _check_bounds(max_key_chars: int, max_value_chars: int, max_line_bytes: int) -> Bounds:
+    """The bounds of the lines; raises on a value that is no int at or above its minimum."""
+    given = {
+        "max_key_chars": max_key_chars,
+        "max_value_chars": max_value_chars,
+        "max_line_bytes": max_line_bytes,
+    }
+    for label, value in given.items():
+        minimum = _BOUND_MINIMA[label]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            msg = f"configure_logging({label}=...) expects an int >= {minimum}, got {value!r}"
+            raise ConfigurationError(msg)
+    return Bounds(max_key_chars, max_value_chars, max_line_bytes)
+
+
 def _configure_structlog(threshold: int) -> None:
     structlog.configure(
         processors=[
@@ -121,6 +140,9 @@ def configure_logging(
     background: bool = True,
     queue_size: int = 10_000,
     stdlib: bool = True,
+    max_key_chars: int = DEFAULT_BOUNDS.max_key_chars,
+    max_value_chars: int = DEFAULT_BOUNDS.max_value_chars,
+    max_line_bytes: int = DEFAULT_BOUNDS.max_line_bytes,
 ) -> None:
     """Set up the output pipeline for Result entries, structlog events and stdlib records.
 
@@ -143,11 +165,20 @@ def configure_logging(
             pipeline, as JSON lines with the correlation id. Loggers with handlers of their
             own and ``propagate=False`` keep them: run uvicorn with ``log_config=None`` so
             that its loggers propagate to the root.
+        max_key_chars: keys longer than this (256 by default) are cut, with a marker
+            ``…[truncated N chars]``.
+        max_value_chars: string values longer than this (8192 by default) are cut, with
+            the same marker.
+        max_line_bytes: a line longer than this (65536 by default) has its largest fields
+            replaced by a ``_truncated`` marker (a text line is cut); counted in
+            ``logging_stats()["reduced"]`` / ``["truncated"]``, never dropped.
 
     Raises:
-        ConfigurationError: a bad level (also a bad ``RFS_LOG_LEVEL``), sink or queue size.
+        ConfigurationError: a bad level (also a bad ``RFS_LOG_LEVEL``), sink, queue size or
+            bound.
     """
     threshold = _check_arguments(level, queue_size, service_name, environment)
+    bounds = _check_bounds(max_key_chars, max_value_chars, max_line_bytes)
     write, flush, close = _open_sink(sink)
     formatter = stdlib_formatter(json)
     with STATE.lock:
@@ -160,6 +191,7 @@ def configure_logging(
             background=background,
             queue_size=queue_size,
             formatter=formatter,
+            bounds=bounds,
         )
         LEVELS.set_global(threshold)
         if service_name is not None:

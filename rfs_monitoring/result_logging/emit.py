@@ -20,7 +20,7 @@ from typing import Any
 from rfs_monitoring import context as _context
 from rfs_monitoring import tracing as _tracing
 from rfs_monitoring.errors import APIError, error_code_of
-from rfs_monitoring.masking import mask_text, mask_value
+from rfs_monitoring.masking import mask_label, mask_text, mask_value
 from rfs_monitoring.resources import resource_snapshot
 from rfs_monitoring.result import Result, Success
 from rfs_monitoring.result_logging.entry import (
@@ -110,6 +110,8 @@ def describe_error(error: object) -> Described:
         code = error_code_of(error)
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         STATE.entry_errors += 1
+    if code is not None:  # an exception's ``.code`` may hold anything: masked (cached)
+        code = mask_label(code)
     message = mask_text(error if isinstance(error, str) else _str_of(error))
     return error_type, code, message[:_ERROR_MESSAGE_CHARS]
 

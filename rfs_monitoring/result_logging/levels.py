@@ -4,6 +4,12 @@ The one threshold rule: an operation's own level (``set_log_level(level, operati
 when it has one, else the global level (``RFS_LOG_LEVEL`` at start, INFO by default). An
 entry is written when its level is at or above the threshold. ``LEVELS.watch(op)`` keeps
 ``op.threshold`` current so that the decorator's hot path reads one attribute.
+
+Changes are atomic under concurrent writers: each one (the global level, an operation's
+override, clearing them) and the refresh of the watched thresholds happen under one lock,
+so that no override is lost to a concurrent one and, once the writers are done, every
+watched threshold equals the one rule. Readers never lock: the per-operation table is
+replaced, never changed in place.
 """
 
 from __future__ import annotations
@@ -112,24 +118,27 @@ class Levels:
 
     def set_global(self, level: int) -> int:
         """Set the global level (an already parsed int); returns it."""
-        self.level = level
-        self._refresh()
+        with self._lock:
+            self.level = level
+            self._refresh()
         return level
 
     def set_operation(self, operation: str, level: int | None) -> None:
         """Set (None: remove) the override of one operation."""
-        levels = dict(self.op_levels)  # copy on write: readers never lock
-        if level is None:
-            levels.pop(operation, None)
-        else:
-            levels[operation] = level
-        self.op_levels = levels
-        self._refresh()
+        with self._lock:
+            levels = dict(self.op_levels)  # copy on write: readers never lock
+            if level is None:
+                levels.pop(operation, None)
+            else:
+                levels[operation] = level
+            self.op_levels = levels
+            self._refresh()
 
     def clear_operations(self) -> None:
         """Remove every per-operation override."""
-        self.op_levels = {}
-        self._refresh()
+        with self._lock:
+            self.op_levels = {}
+            self._refresh()
 
     def watch(self, op: Watched) -> None:
         """Keep ``op.threshold`` equal to ``threshold(op.name)`` from now on."""
@@ -142,9 +151,9 @@ class Levels:
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
-        with self._lock:
-            for op in list(self._watched):
-                op.threshold = self.threshold(op.name)
+        """Bring every watched threshold up to date (the lock held by the caller)."""
+        for op in list(self._watched):
+            op.threshold = self.threshold(op.name)
 
 
 LEVELS = Levels()

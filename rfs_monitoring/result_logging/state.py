@@ -37,6 +37,8 @@ class PipelineState:
         self.entry_errors = 0
         self.sampled_out = 0
         self.written = 0
+        self.reduced = 0
+        self.truncated = 0
 
 
 STATE = PipelineState()
@@ -51,7 +53,9 @@ def logging_stats() -> dict[str, int]:
     values that could not be rendered as JSON, ``masking_errors`` values replaced because
     masking failed, ``listener_errors``, ``metrics_errors``, ``entry_errors`` (an entry
     that could not be built), ``observer_errors`` (chain observer faults), ``sampled_out``
-    successes skipped by sampling.
+    successes skipped by sampling, ``reduced`` lines written in a reduced form (a value
+    that could not be rendered replaced, or fields replaced to fit the line limit: the
+    entry is still written), ``truncated`` lines with a key or value cut to its limit.
     """
     writer = STATE.writer
     return {
@@ -67,4 +71,6 @@ def logging_stats() -> dict[str, int]:
         "entry_errors": STATE.entry_errors,
         "observer_errors": observer_failures(),
         "sampled_out": STATE.sampled_out,
+        "reduced": STATE.reduced,
+        "truncated": STATE.truncated,
     }

@@ -11,7 +11,7 @@ import copy
 import logging
 
 from rfs_monitoring.context import get_log_context, get_request_id, peek_correlation_id
-from rfs_monitoring.masking import MASK, is_sensitive_key, mask_text, mask_value
+from rfs_monitoring.masking import MASK, is_sensitive_key, mask_record, mask_value
 from rfs_monitoring.result_logging.render import one_line
 from rfs_monitoring.result_logging.state import STATE
 from rfs_monitoring.result_logging.writer import ITEM_RECORD
@@ -43,29 +43,12 @@ class CorrelationIdFilter(logging.Filter):
         return True
 
 
-# What every LogRecord has; anything else was added by ``extra=`` or a filter.
-_PLAIN_RECORD = logging.LogRecord("", logging.INFO, "", 0, "", None, None)
-_RECORD_ATTRIBUTES = frozenset(vars(_PLAIN_RECORD)) | {"message", "asctime", "taskName"}
-
-
 def _masked_copy(record: logging.LogRecord, json: bool) -> logging.LogRecord:
-    """A copy of ``record`` with its message, extras and traceback masked and resolved."""
-    message = mask_text(record.getMessage())
+    """A copy of ``record`` with its message, extras, traceback and stack masked and
+    resolved (``rfs_monitoring.masking.mask_record``)."""
     # A copy: other handlers of the same record must see it unchanged.
     record = copy.copy(record)
-    record.msg = message
-    record.args = None
-    extras = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES}
-    if extras:  # fields given with extra=...: masked like metadata
-        masked = mask_value(extras)
-        if isinstance(masked, dict):
-            vars(record).update(masked)
-    if record.exc_info:
-        traceback = logging.Formatter().formatException(record.exc_info)
-        record.exc_text = mask_text(traceback)
-        record.exc_info = None
-    elif record.exc_text:
-        record.exc_text = mask_text(record.exc_text)
+    message = mask_record(record)
     if not json:
         # one record, one text line: line breaks and escapes in the message, the
         # traceback or the stack cannot start a forged line or drive the terminal

@@ -1,8 +1,10 @@
 """The writer: a bounded queue drained by a daemon thread that renders and writes lines.
 
-The caller only appends a small ``(kind, payload)`` item; rendering (``render``) and the
-sink's I/O happen on the thread, in batches. A full queue drops the item (counted in
-``logging_stats()["dropped"]``), never blocks; a sink that raises is counted too.
+The caller only appends a small ``(kind, payload)`` item; rendering (``render``, within
+the writer's ``Bounds``) and the sink's I/O happen on the thread, in batches. A full queue
+drops the item (counted in ``logging_stats()["dropped"]``), never blocks; a sink that
+raises is counted too. An item that cannot be rendered is still written, as a reduced
+line (counted in ``logging_stats()["reduced"]``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from collections.abc import Callable
 from typing import Any
 
 from rfs_monitoring.result_logging.entry import entry_to_dict
-from rfs_monitoring.result_logging.render import dumps, text_line
+from rfs_monitoring.result_logging.render import (
+    DEFAULT_BOUNDS,
+    Bounds,
+    cut_line,
+    one_line,
+    render_json,
+    text_line,
+    truncate,
+)
 from rfs_monitoring.result_logging.state import STATE
+from rfs_monitoring.text import clean_text
 
 __all__ = ["ITEM_ENTRY", "ITEM_EVENT", "ITEM_RECORD", "Item", "Writer"]
 
@@ -44,6 +55,7 @@ class Writer:
         queue_size: capacity of the queue.
         formatter: renders stdlib records.
         start: start the thread now (False: at ``start()``; only with ``background``).
+        bounds: the caps on keys, values and lines.
     """
 
     def __init__(
@@ -57,6 +69,7 @@ class Writer:
         queue_size: int,
         formatter: logging.Formatter,
         start: bool = True,
+        bounds: Bounds = DEFAULT_BOUNDS,
     ) -> None:
         self._write = write
         self._flush = flush
@@ -66,6 +79,7 @@ class Writer:
         self.maxsize = queue_size
         self._wake_at = max(1, queue_size // 4)
         self.formatter = formatter
+        self.bounds = bounds
         self._queue: collections.deque[Item] = collections.deque()
         self._event = threading.Event()
         self._lock = threading.Lock()
@@ -128,35 +142,62 @@ class Writer:
                 batch.append(queue.popleft())
             self._write_batch(batch)
 
-    def _render(self, item: Item) -> bytes | None:
+    def _render(self, item: Item) -> bytes:
         kind, payload = item
         try:
             if kind == ITEM_ENTRY:
                 data = entry_to_dict(payload)
-                return dumps(data) if self.json else text_line(data)
+                if self.json:
+                    return render_json(data, self.bounds, fixed_keys=True)
+                return text_line(data, self.bounds)
             if kind == ITEM_EVENT:
-                return dumps(payload) if self.json else text_line(payload)
-            return self.formatter.format(payload).encode("utf-8")
-        except Exception:  # noqa: BLE001 - observability never raises into the caller
+                if self.json:
+                    return render_json(payload, self.bounds)
+                return text_line(payload, self.bounds)
+            return self._render_record(payload)
+        except Exception as exc:  # noqa: BLE001 - observability never raises into the caller
             STATE.serialization_errors += 1
-            return None
+            return self._reduced({"event": "unrenderable log item", "error": type(exc).__name__})
+
+    def _render_record(self, record: logging.LogRecord) -> bytes:
+        """A stdlib record: its formatter's line, escaped (text) or bounded (JSON)."""
+        record.msg = clean_text(record.getMessage())  # a lone surrogate: escaped as in entries
+        record.args = None
+        text = self.formatter.format(record)
+        if not self.json:
+            return self._text(text)
+        line = text.encode("utf-8", "backslashreplace")
+        if len(line) <= self.bounds.max_line_bytes:
+            return line
+        return self._reduced(
+            {
+                "level": record.levelname,
+                "logger": record.name,
+                "event": truncate(record.getMessage(), self.bounds.max_value_chars),
+                "_truncated": f"record of {len(line)} bytes over the line limit",
+            }
+        )
+
+    def _text(self, text: str) -> bytes:
+        return cut_line(one_line(text).encode("utf-8", "backslashreplace"), self.bounds)
+
+    def _reduced(self, data: dict[str, object]) -> bytes:
+        STATE.reduced += 1
+        if self.json:
+            return render_json(data, self.bounds, counted=True)
+        return text_line(data, self.bounds)
 
     def _write_batch(self, batch: list[Item]) -> None:
         # One growing buffer: each rendered line is freed at once (keeping hundreds of
         # small bytes objects alive makes every allocation several times slower).
         buffer = bytearray()
-        count = 0
         for item in batch:
-            line = self._render(item)
-            if line is not None:
-                buffer += line
-                buffer += b"\n"
-                count += 1
+            buffer += self._render(item)  # never None: an item that fails is written reduced
+            buffer += b"\n"
         try:
-            if count:
-                self._write(bytes(buffer))
-                self._flush()
-                STATE.written += count
+            self._write(bytes(buffer))
+            self._flush()
+            STATE.written += len(batch)
         except Exception:  # noqa: BLE001 - observability never raises into the caller
             STATE.sink_errors += 1
         finally:

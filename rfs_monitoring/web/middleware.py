@@ -37,7 +37,10 @@ class CorrelationIdMiddleware:
     other character) a new one is generated. For the request's duration it is bound as the
     correlation id of ``rfs_monitoring.context`` (the request id is a valid ``X-Request-ID``,
     else the same id), stored as ``request.state.correlation_id`` and echoed in the
-    ``X-Correlation-ID`` response header.
+    ``X-Correlation-ID`` response header. The binding is undone when the request ends (a
+    token reset), so nothing of it stays behind; work the request hands to
+    ``run_in_threadpool`` / ``asyncio.to_thread`` carries the id (the context is copied),
+    ``loop.run_in_executor`` does not (docs/fastapi.md).
 
     Args:
         app: the ASGI app to wrap.

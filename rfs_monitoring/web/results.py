@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
@@ -23,7 +22,7 @@ from rfs_monitoring.errors import (
     MissingExtraError,
     is_timeout,
 )
-from rfs_monitoring.masking import mask_text, mask_value
+from rfs_monitoring.masking import mask_text, mask_value, masked_logger
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success, to_result
 
@@ -35,6 +34,8 @@ try:
     from fastapi.routing import APIRoute, APIRouter
     from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse, Response
+
+    from rfs_monitoring.web.responses import SafeJSONResponse
 except ImportError as exc:
     raise MissingExtraError("rfs_monitoring.web", "fastapi", exc.name or "fastapi") from exc
 
@@ -57,7 +58,7 @@ FastAPIResult: typing.TypeAlias = Result[T, APIError]
 """``FastAPIResult[T]`` is ``Result[T, APIError]``: what a result-aware endpoint returns."""
 
 # The documented logger of served failures (handle_result's docstring names it).
-_logger = logging.getLogger("rfs_monitoring.web")
+_logger = masked_logger("rfs_monitoring.web")
 
 _HANDLED_MARK = "__rfs_handle_result__"
 
@@ -126,7 +127,7 @@ def _error_response(error: APIError) -> JSONResponse:
         _logger.exception("APIError details of %s are not JSON-serialisable", error.code.value)
         details = {}
     body = {"code": error.code.value, "message": message, "details": details}
-    return JSONResponse(body, status_code=error.http_status)
+    return SafeJSONResponse(body, status_code=error.http_status)  # never a 500 on odd text
 
 
 def _respond(outcome: object, endpoint: str) -> object:

@@ -301,15 +301,19 @@ class TestAssertResultError:
 class TestAssertFluxResultStats:
     def test_counts_match(self) -> None:
         flux = FluxResult.from_results([Success(1), Failure("x"), Success(2)])
-        assert assert_flux_result_stats(flux, 2, 1) is flux
+        assert assert_flux_result_stats(flux, expected_success=2, expected_failures=1) is flux
 
     def test_plain_iterable_of_foreign_results(self) -> None:
-        batch = assert_flux_result_stats([RSuccess(1), rustedpy.Err("e")], 1, 1)
+        batch = assert_flux_result_stats(
+            [RSuccess(1), rustedpy.Err("e")], expected_success=1, expected_failures=1
+        )
         assert batch.errors() == ["e"]
 
     def test_message_lists_the_results(self) -> None:
         flux = FluxResult.from_results([Success(1), Failure("x")])
-        message = failure_message(assert_flux_result_stats, flux, 2, 0)
+        message = failure_message(
+            assert_flux_result_stats, flux, expected_success=2, expected_failures=0
+        )
         assert message == (
             "expected 2 successes and 0 failures, got 1 success and 1 failure:\n"
             "  [0] Success(1)\n"
@@ -318,11 +322,38 @@ class TestAssertFluxResultStats:
 
     def test_long_batches_are_cut(self) -> None:
         flux = FluxResult.from_values(range(25))
-        message = failure_message(assert_flux_result_stats, flux, 0, 1)
+        message = failure_message(
+            assert_flux_result_stats, flux, expected_success=0, expected_failures=1
+        )
         assert message.splitlines()[0] == (
             "expected 0 successes and 1 failure, got 25 successes and 0 failures:"
         )
         assert message.splitlines()[-1] == "  ... and 5 more"
+
+    def test_counts_by_position_are_refused_naming_the_keywords(self) -> None:
+        flux = FluxResult.from_values([1])
+        with pytest.raises(TypeError) as info:
+            assert_flux_result_stats(flux, 1, 0)
+        assert str(info.value) == (
+            "assert_flux_result_stats() takes the counts by keyword, got 1, 0 by position; "
+            "write assert_flux_result_stats(flux, expected_success=2, expected_failures=1)"
+        )
+
+    def test_a_missing_count_is_named(self) -> None:
+        with pytest.raises(TypeError) as info:
+            assert_flux_result_stats([], expected_success=0)
+        assert str(info.value) == (
+            "assert_flux_result_stats() needs expected_failures=...; "
+            "write assert_flux_result_stats(flux, expected_success=2, expected_failures=1)"
+        )
+
+    @pytest.mark.parametrize("bad", [-1, 1.0, True, "1"])
+    def test_a_count_that_is_no_int_is_refused(self, bad: object) -> None:
+        with pytest.raises(TypeError) as info:
+            assert_flux_result_stats([], expected_success=bad, expected_failures=0)  # type: ignore[arg-type]
+        assert str(info.value) == (
+            f"assert_flux_result_stats() expects expected_success to be an int >= 0, got {bad!r}"
+        )
 
 
 # --------------------------------------------------------------------------- mono assertions
@@ -475,7 +506,9 @@ class TestOtherResultLibraries:
         assert assert_result_error(RFailure(NOT_FOUND), APIError, code="NOT_FOUND") is NOT_FOUND
         message = failure_message(assert_result_success, RFailure(NOT_FOUND), User)
         assert message == f"expected Success(User), got Failure({NOT_FOUND_TEXT})"
-        assert_flux_result_stats([RSuccess(1), RFailure("x")], 1, 1)
+        assert_flux_result_stats(
+            [RSuccess(1), RFailure("x")], expected_success=1, expected_failures=1
+        )
 
     def test_rustedpy_result(self) -> None:
         assert assert_result_success(rustedpy.Ok(5), int, value=5) == 5

@@ -275,13 +275,13 @@ class TestLogCapture:
 
 class TestRfsMetrics:
     def test_is_the_global_instance(
-        self, rfs_metrics: ResultMetricsCollector, fake_clock: FakeClock
+        self, rfs_metrics: ResultMetricsCollector, rfs_clock: FakeClock
     ) -> None:
         assert ResultMetricsCollector.instance() is rfs_metrics
         seen: list[float] = []
         with rfs_metrics.subscription(lambda sample: seen.append(sample.timestamp)):
             log_result_operation("metered")(lambda: Success(1))()
-            fake_clock.advance(30)
+            rfs_clock.advance(30)
             log_result_operation("metered")(lambda: Success(1))()
         assert seen == [FIXED_EPOCH, FIXED_EPOCH + 30]
         assert rfs_metrics.operation_names() == ["metered"]
@@ -306,12 +306,12 @@ class TestRfsMetrics:
 
 
 class TestFakeClock:
-    def test_starts_fixed_and_moves_when_told(self, fake_clock: FakeClock) -> None:
-        assert fake_clock() == fake_clock.now == FIXED_EPOCH
-        assert fake_clock.datetime == datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-        assert fake_clock.advance(1.5) == FIXED_EPOCH + 1.5
-        assert fake_clock.advance() == FIXED_EPOCH + 2.5
-        assert repr(fake_clock) == "FakeClock(2026-01-01T00:00:02.500000+00:00)"
+    def test_starts_fixed_and_moves_when_told(self, rfs_clock: FakeClock) -> None:
+        assert rfs_clock() == rfs_clock.now == FIXED_EPOCH
+        assert rfs_clock.datetime == datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        assert rfs_clock.advance(1.5) == FIXED_EPOCH + 1.5
+        assert rfs_clock.advance() == FIXED_EPOCH + 2.5
+        assert repr(rfs_clock) == "FakeClock(2026-01-01T00:00:02.500000+00:00)"
 
     def test_set(self) -> None:
         clock = FakeClock(0)
@@ -342,17 +342,17 @@ class TestFakeClock:
 
 
 class TestCorrelationId:
-    def test_fixed_and_bound(self, correlation_id: str, request: pytest.FixtureRequest) -> None:
-        assert correlation_id == correlation_id_for(request.node.nodeid)
-        assert get_correlation_id() == correlation_id
+    def test_fixed_and_bound(self, rfs_correlation_id: str, request: pytest.FixtureRequest) -> None:
+        assert rfs_correlation_id == correlation_id_for(request.node.nodeid)
+        assert get_correlation_id() == rfs_correlation_id
 
     @pytest.mark.asyncio
-    async def test_bound_in_async_tests(self, correlation_id: str) -> None:
-        assert get_correlation_id() == correlation_id
+    async def test_bound_in_async_tests(self, rfs_correlation_id: str) -> None:
+        assert get_correlation_id() == rfs_correlation_id
 
-    def test_logged_entries_carry_it(self, correlation_id: str, rfs_logs: LogCapture) -> None:
+    def test_logged_entries_carry_it(self, rfs_correlation_id: str, rfs_logs: LogCapture) -> None:
         log_result_operation("with_id")(lambda: Success(1))()
-        rfs_logs.assert_logged(operation_name="with_id", correlation_id=correlation_id)
+        rfs_logs.assert_logged(operation_name="with_id", correlation_id=rfs_correlation_id)
 
     def test_unbound_after_the_test(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(
@@ -360,12 +360,12 @@ class TestCorrelationId:
             import pytest
             from rfs_monitoring.context import peek_correlation_id
 
-            def test_a(correlation_id):
-                assert peek_correlation_id() == correlation_id
+            def test_a(rfs_correlation_id):
+                assert peek_correlation_id() == rfs_correlation_id
 
             @pytest.mark.asyncio
-            async def test_b(correlation_id):
-                assert peek_correlation_id() == correlation_id
+            async def test_b(rfs_correlation_id):
+                assert peek_correlation_id() == rfs_correlation_id
 
             def test_c():
                 assert peek_correlation_id() is None
@@ -388,3 +388,65 @@ class TestRfsFactory:
 
         assert rfs_factory.seed == seed_for(request.node.nodeid)
         assert ResultFactory(rfs_factory.seed).api_errors() == rfs_factory.api_errors()
+
+
+class TestDeprecatedNames:
+    """``fake_clock`` and ``correlation_id`` still work for one release, with a warning."""
+
+    @pytest.mark.parametrize(
+        ("old", "new"), [("fake_clock", "rfs_clock"), ("correlation_id", "rfs_correlation_id")]
+    )
+    def test_old_name_warns_naming_the_new_one(
+        self, request: pytest.FixtureRequest, old: str, new: str
+    ) -> None:
+        message = (
+            f"the fixture '{old}' is deprecated and will be removed in the next release; "
+            f"use '{new}'"
+        )
+        with pytest.deprecated_call(match=message):
+            value = request.getfixturevalue(old)
+        assert value is request.getfixturevalue(new)
+
+    def test_old_names_in_a_suite(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile(
+            """
+            def test_old(fake_clock, correlation_id, rfs_clock, rfs_correlation_id):
+                assert fake_clock is rfs_clock
+                assert correlation_id == rfs_correlation_id
+            """
+        )
+        outcome = pytester.runpytest_inprocess(*INNER)
+        outcome.assert_outcomes(passed=1)
+        outcome.stdout.fnmatch_lines(
+            [
+                "*DeprecationWarning: the fixture 'fake_clock' is deprecated and will be "
+                "removed in the next release; use 'rfs_clock'",
+                "*DeprecationWarning: the fixture 'correlation_id' is deprecated*; "
+                "use 'rfs_correlation_id'",
+            ]
+        )
+
+    def test_with_warnings_as_errors_the_setup_fails(self, pytester: pytest.Pytester) -> None:
+        pytester.makepyfile("def test_old(fake_clock):\n    pass\n")
+        outcome = pytester.runpytest_inprocess(*INNER, "-W", "error::DeprecationWarning")
+        outcome.assert_outcomes(errors=1)
+        outcome.stdout.fnmatch_lines(["*use 'rfs_clock'*"])
+
+    def test_every_fixture_carries_the_prefix(self) -> None:
+        from pytest_rfs import fixtures
+
+        names = {
+            getattr(value, "name", None) or name
+            for name, value in vars(fixtures).items()
+            if type(value).__name__ == "FixtureFunctionDefinition"
+        }
+        assert names == {
+            "correlation_id",
+            "fake_clock",
+            "result_mocker",
+            "rfs_clock",
+            "rfs_correlation_id",
+            "rfs_factory",
+            "rfs_logs",
+            "rfs_metrics",
+        }

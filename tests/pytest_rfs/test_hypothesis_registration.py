@@ -121,6 +121,50 @@ def test_registration_comes_from_the_entry_point(tmp_path: Path) -> None:
     assert done.stdout.split() == ["[]", "unregistered"]
 
 
+LAZY_HOOK_PROGRAM = """
+    import sys
+
+    import hypothesis
+    from hypothesis import find, settings, strategies as st
+
+    HEAVY = ("asyncio", "structlog", "sqlite3", "rfs_monitoring.strategies",
+             "rfs_monitoring.result_logging", "rfs_monitoring.metrics")
+    # under `coverage run` (subprocess patch) coverage itself loads sqlite3 for its data file
+    OWN = ("sqlite3",) if "coverage" in sys.modules else ()
+    print(sorted(name for name in HEAVY if name in sys.modules and name not in OWN))
+
+    from rfs_monitoring.strategies import REGISTERED_TYPES
+
+    s = settings(database=None, max_examples=50)
+    print(sorted(type(find(st.from_type(t), lambda v: True, settings=s)).__name__
+                 for t in REGISTERED_TYPES))
+"""
+
+
+class TestTheHookIsLazy:
+    def test_import_hypothesis_loads_neither_strategies_nor_runtime(self, tmp_path: Path) -> None:
+        """The hook imports only the modules defining our types; every type still resolves."""
+        done = run_python(LAZY_HOOK_PROGRAM, tmp_path)
+        assert done.returncode == 0, done.stderr
+        loaded, resolved = done.stdout.strip().splitlines()
+        assert loaded == "[]"
+        # Result draws its simplest value, a Success; the others draw themselves.
+        assert resolved == str(
+            ["APIError", "ErrorCode", "Failure", "FluxResult", "MonoResult", "Success", "Success"]
+        )
+
+    def test_type_strategy_names_what_it_accepts(self) -> None:
+        from rfs_monitoring.errors import ConfigurationError
+        from rfs_monitoring.strategies import type_strategy
+
+        with pytest.raises(ConfigurationError) as info:
+            type_strategy(int)
+        assert str(info.value) == (
+            "type_strategy() got <class 'int'>, which is none of Result, Success, Failure, "
+            "FluxResult, MonoResult, APIError, ErrorCode"
+        )
+
+
 class TestFromTypeInProcess:
     def test_bare_types_use_the_defaults(self) -> None:
         assert find(st.from_type(Result), lambda r: True, settings=FIND) == Success(0)

@@ -16,6 +16,7 @@ from pytest_rfs.laws import (
     LAW_NAMES,
     Chain,
     LawViolation,
+    NotAResultStep,
     assert_chain_laws,
     assert_flux_invariants,
     assert_mono_matches_result,
@@ -42,6 +43,7 @@ def test_public_names() -> None:
         "LAW_NAMES",
         "Chain",
         "LawViolation",
+        "NotAResultStep",
         "assert_chain_laws",
         "assert_flux_invariants",
         "assert_mono_matches_result",
@@ -213,6 +215,66 @@ class TestAssertChainLaws:
     def test_laws_rejects_unknown_names(self) -> None:
         with pytest.raises(ValueError, match=r"^unknown law\(s\) 'nope'; known: map_identity, "):
             assert_chain_laws(parse, cap, values=st.integers(), laws=["map_identity", "nope"])
+
+
+def double_plain(x: int) -> int:
+    return x * 2
+
+
+PLAIN_STEP_MESSAGE = (
+    "the step double_plain returned int: {value}, not a Result; a bind step must return "
+    "Success(...) / Failure(...) (of any supported library), so the laws cannot be checked "
+    "with it"
+)
+
+
+class TestStepsThatReturnPlainValues:
+    """A bind step returning a plain value fails the law check, naming the step.
+
+    (Both sides would otherwise be the same adapter Failure and every law would "hold".)
+    """
+
+    @pytest.mark.parametrize("position", ["f", "g"])
+    def test_assert_chain_laws_fails_naming_the_step(self, position: str) -> None:
+        f, g = (double_plain, cap) if position == "f" else (parse, double_plain)
+        with pytest.raises(NotAResultStep) as info:
+            assert_chain_laws(f, g, values=st.integers(0, 10), settings=QUICK)
+        assert info.value.step == "double_plain"
+        assert str(info.value) == PLAIN_STEP_MESSAGE.format(value=info.value.value)
+
+    def test_check_result_laws_fails_every_law_that_runs_the_step(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        pytester.makepyfile(
+            """
+            from hypothesis import settings, strategies as st
+            from pytest_rfs.laws import check_result_laws
+            from rfs_monitoring import Success
+
+            def double_plain(x):
+                return x * 2
+
+            TestPlain = check_result_laws(
+                double_plain, Success, values=st.integers(0, 5),
+                settings=settings(max_examples=5, database=None, deadline=None),
+            )
+            """
+        )
+        outcome = pytester.runpytest_inprocess(
+            "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"
+        )
+        outcome.stdout.fnmatch_lines(["*NotAResultStep: the step double_plain returned int*"])
+        failed = [line.rpartition("::")[2] for line in _failed(outcome)]
+        assert "test_bind_left_identity" in failed
+        assert "test_bind_associativity" in failed
+
+    def test_mono_matches_result_fails_naming_the_step(self) -> None:
+        chain = Chain().bind(double_plain)
+        with pytest.raises(NotAResultStep, match="the step double_plain returned int"):
+            assert_mono_matches_result(chain, results=results(st.integers(0, 3)), settings=QUICK)
+
+    def test_map_steps_may_return_plain_values(self) -> None:
+        assert Chain().map(double_plain).apply(Success(2)) == Success(4)
 
 
 class TestChain:

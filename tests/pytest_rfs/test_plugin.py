@@ -147,7 +147,7 @@ class TestPlanTargetTests:
             import httpx
 
             @pytest.mark.asyncio
-            async def test_http_not_found(rfs_logs, rfs_metrics, correlation_id):
+            async def test_http_not_found(rfs_logs, rfs_metrics, rfs_correlation_id):
                 with mock_result_service("user_service", "get_user_async") as mock_svc:
                     mock_svc.return_error(APIError.not_found("user", "123"))
                     transport = httpx.ASGITransport(app=app)
@@ -170,9 +170,9 @@ class TestPluginLoading:
     def test_fixtures_need_no_import(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(
             """
-            def test_all(result_mocker, rfs_logs, rfs_metrics, correlation_id, fake_clock,
+            def test_all(result_mocker, rfs_logs, rfs_metrics, rfs_correlation_id, rfs_clock,
                          rfs_factory):
-                assert correlation_id.startswith("test-")
+                assert rfs_correlation_id.startswith("test-")
                 assert rfs_logs.entries == []
             """
         )
@@ -352,7 +352,7 @@ class TestMockingInAUserProject:
             service = Service()
 
             @pytest.mark.parametrize("n", range(8))
-            def test_isolated(n, result_mocker, rfs_logs, rfs_metrics, correlation_id):
+            def test_isolated(n, result_mocker, rfs_logs, rfs_metrics, rfs_correlation_id):
                 result_mocker.patch("service", "fetch").return_success(n)
 
                 @log_result_operation(f"op{n}")
@@ -363,8 +363,8 @@ class TestMockingInAUserProject:
                 assert ResultMetricsCollector.instance() is rfs_metrics
                 assert rfs_metrics.operation_names() == [f"op{n}"]
                 assert [e.operation_name for e in rfs_logs.entries] == [f"op{n}"]
-                assert rfs_logs.entries[0].correlation_id == correlation_id
-                assert get_correlation_id() == correlation_id
+                assert rfs_logs.entries[0].correlation_id == rfs_correlation_id
+                assert get_correlation_id() == rfs_correlation_id
 
             def test_after_all():
                 assert service.fetch("k") == Success("real")

@@ -68,7 +68,16 @@ def test_quiet():
     pass
 """
 
-ACCEPTED = "'term' (the default when the option has no value) or 'json:PATH'"
+ACCEPTED = (
+    "'term' (the default when the option has no value), 'json:PATH' or 'junit' "
+    "(properties in the --junitxml report)"
+)
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide terminal, so that lines are checked whole (test_report_output checks folding)."""
+    monkeypatch.setenv("COLUMNS", "200")
 
 
 def make_project(pytester: pytest.Pytester, suite: str = SUITE, ini: str = "") -> None:
@@ -100,9 +109,19 @@ class TestOptions:
                 "*--rfs-metrics-report*FORMAT*",
                 "*--rfs-metrics-top=N*",
                 "*--rfs-metrics-raw*",
+                "*--rfs-metrics-compare=PATH*",
+                "*--rfs-metrics-compare-fail=EXPR*",
+                "*p99:10% (more than 10% slower), p50:5ms, count:0,*",
             ]
         )
-        result.stdout.fnmatch_lines(["*rfs_metrics_report (args):*", "*rfs_metrics_top*"])
+        result.stdout.fnmatch_lines(
+            [
+                "*rfs_metrics_report (args):*",
+                "*rfs_metrics_top*",
+                "*rfs_metrics_compare (string):*",
+                "*rfs_metrics_compare_fail (args):*",
+            ]
+        )
 
     @pytest.mark.parametrize(
         ("args", "message"),
@@ -110,7 +129,7 @@ class TestOptions:
             (
                 ["--rfs-metrics-report=xml"],
                 f"ERROR: --rfs-metrics-report: bad value 'xml'; accepted: {ACCEPTED}, repeat "
-                "the option for both (to put test paths right after it, write "
+                "the option for several (to put test paths right after it, write "
                 "--rfs-metrics-report=term)",
             ),
             (
@@ -187,11 +206,12 @@ class TestOptions:
         assert read_json(pytester.path / "cli.json")["raw_durations"] is True
 
     def test_parse_formats_resolves_json_paths_once_each(self, tmp_path: Path) -> None:
-        terminal, paths = rpt.parse_formats(
+        formats = rpt.parse_formats(
             ["json:a.json", " term ", "json:a.json", "json:sub/b.json"], source="x", base=tmp_path
         )
-        assert terminal is True
-        assert paths == (tmp_path / "a.json", tmp_path / "sub" / "b.json")
+        assert formats.terminal is True
+        assert formats.junit is False
+        assert formats.json_paths == (tmp_path / "a.json", tmp_path / "sub" / "b.json")
 
     def test_settings_are_kept_in_the_config_stash(self, pytester: pytest.Pytester) -> None:
         make_project(pytester)
@@ -211,14 +231,11 @@ class TestTerminal:
         result.assert_outcomes(passed=4)
         result.stdout.fnmatch_lines(
             [
-                "-* rfs metrics: 2 operations, 7 calls in 4 tests -*",
-                "Operation (time in ms)  Calls  Failed  Fail%   Total    p50    p90    p99"
-                "    Max  Tests",
+                "-* rfs metrics: 2 operations, 7 calls in 4 tests (times in ms) -*",
+                "Operation  Calls  Failed  Fail%   Total    p50    p90    p99    Max  Tests",
                 "-*",
-                "fetch                       3       0   0.0%  14.000  4.000  8.000  8.000"
-                "  8.000      2",
-                "save                        4       3  75.0%   7.500  1.500  3.000  3.000"
-                "  3.000      3",
+                "fetch          3       0   0.0%  14.000  4.000  8.000  8.000  8.000      2",
+                "save           4       3  75.0%   7.500  1.500  3.000  3.000  3.000      3",
                 "-*",
                 "Slowest p99:",
                 "  fetch: p99 8.000 ms, max 8.000 ms (3 calls)",
@@ -271,7 +288,7 @@ class TestTerminal:
         )
         result.stdout.fnmatch_lines(
             [
-                "-* rfs metrics: 2 operations, 7 calls in 4 tests -*",
+                "-* rfs metrics: 2 operations, 7 calls in 4 tests (times in ms) -*",
                 f"rfs metrics: JSON report written to {pytester.path / 'out' / 'report.json'}",
             ]
         )
@@ -388,7 +405,7 @@ class TestJson:
     def test_the_schema_ships_inside_the_package(self) -> None:
         schema = rpt.load_schema()
         jsonschema.Draft202012Validator.check_schema(schema)
-        assert schema["properties"]["schema_version"] == {"const": rpt.SCHEMA_VERSION}
+        assert schema["properties"]["schema_version"]["const"] == rpt.SCHEMA_VERSION
 
 
 # --------------------------------------------------------------------------- JUnit XML
@@ -403,20 +420,32 @@ def junit_properties(path: Path) -> dict[str, dict[str, str]]:
 
 
 class TestJUnit:
-    def test_per_test_figures_are_junit_properties(self, pytester: pytest.Pytester) -> None:
+    def test_each_figure_is_one_property_named_rfs_operation_figure(
+        self, pytester: pytest.Pytester
+    ) -> None:
         make_project(pytester)
         pytester.runpytest("--rfs-metrics-report=json:r.json", "--junitxml=junit.xml")
-        props = junit_properties(pytester.path / "junit.xml")
-        test_a = props["test_a"]
-        assert test_a["rfs.fetch"] == (
-            "count=2 failures=0 success_rate=1 p50_ms=2.000 p90_ms=4.000 p99_ms=4.000 max_ms=4.000"
-        )
-        assert test_a["rfs.save"] == (
-            "count=1 failures=1 success_rate=0 p50_ms=1.500 p90_ms=1.500 p99_ms=1.500 "
-            "max_ms=1.500 errors=NOT_FOUND:1"
-        )
+        test_a = junit_properties(pytester.path / "junit.xml")["test_a"]
+        assert {k: v for k, v in test_a.items() if k.startswith("rfs.fetch.")} == {
+            "rfs.fetch.count": "2",
+            "rfs.fetch.successes": "2",
+            "rfs.fetch.failures": "0",
+            "rfs.fetch.success_rate": "1.0",
+            "rfs.fetch.failure_rate": "0.0",
+            "rfs.fetch.total_ms": "6.0",
+            "rfs.fetch.p50_ms": "2.0",
+            "rfs.fetch.p90_ms": "4.0",
+            "rfs.fetch.p99_ms": "4.0",
+            "rfs.fetch.max_ms": "4.0",
+        }
+        assert test_a["rfs.save.failure_rate"] == "1.0"
+        assert test_a["rfs.save.errors.NOT_FOUND"] == "1"
         assert json.loads(test_a["rfs_metrics"])["operations"]["save"]["errors"] == {"NOT_FOUND": 1}
-        assert props["test_quiet"] == {}
+        assert props_of(pytester, "test_quiet") == {}
+
+
+def props_of(pytester: pytest.Pytester, name: str) -> dict[str, str]:
+    return junit_properties(pytester.path / "junit.xml")[name]
 
 
 # --------------------------------------------------------------------------- xdist
@@ -450,7 +479,7 @@ class TestXdist:
             "--junitxml=xdist.xml",
         )
         parallel.assert_outcomes(passed=28)
-        parallel.stdout.fnmatch_lines(["-* rfs metrics: 5 operations, * calls in 28 tests -*"])
+        parallel.stdout.fnmatch_lines(["-* rfs metrics: 5 operations, * calls in 28 tests *-"])
         one, two = read_json(pytester.path / "serial.json"), read_json(pytester.path / "xdist.json")
         assert two["summary"] == one["summary"]
         assert two["operations"] == one["operations"]
@@ -459,9 +488,8 @@ class TestXdist:
         # the hook runs once per session, on the controller only
         calls = str(one["summary"]["calls"])
         assert (pytester.path / "ready.txt").read_text().split() == [calls, calls]
-        assert junit_properties(pytester.path / "xdist.xml")["test_a"]["rfs.fetch"].startswith(
-            "count=2 failures=0 "
-        )
+        test_a = junit_properties(pytester.path / "xdist.xml")["test_a"]
+        assert (test_a["rfs.fetch.count"], test_a["rfs.save.errors.NOT_FOUND"]) == ("2", "1")
 
 
 # --------------------------------------------------------------------------- budgets
@@ -650,7 +678,7 @@ class TestHooks:
         )
         result = pytester.runpytest("--rfs-metrics-report")
         result.stdout.fnmatch_lines(
-            ["Operation (time in ms) * Max  Tests  Codes", "fetch  * 2      0", "save  * 3      3"]
+            ["Operation * Max  Tests  Codes", "fetch  * 2      0", "save  * 3      3"]
         )
 
     def test_a_conftest_receives_the_report(self, pytester: pytest.Pytester) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest_rfs
 import pytest_rfs.result_helpers as result_helpers
-from pytest_rfs import assertions, explain, mocking, registry, shape
+from pytest_rfs import assertions, explain, mocking, mono_assertions, registry, shape
 
 
 def test_the_old_path_re_exports_the_moved_names() -> None:
-    homes = (assertions, explain, mocking, registry, shape)
+    homes = (assertions, explain, mocking, mono_assertions, registry, shape)
     for name in result_helpers.__all__:
         moved = [getattr(home, name) for home in homes if name in home.__all__]
         assert moved == [getattr(result_helpers, name)], name

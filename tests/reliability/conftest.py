@@ -12,7 +12,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from rfs_monitoring.alerts import AlertManager
-from rfs_monitoring.dashboard_api import monitoring_router
+from rfs_monitoring.dashboard_api import api_key_auth, monitoring_router
 from rfs_monitoring.metrics import ResultMetricsCollector
 from rfs_monitoring.result_logging import configure_logging, flush_logs, reset_logging
 
@@ -98,9 +98,15 @@ def make_app(
     return app
 
 
+OPERATOR_KEY = "reliability-operator-key"
+"""The key of ``client``'s app: without auth the router is read-only and health terse."""
+
+
 @pytest_asyncio.fixture
 async def client(collector: ResultMetricsCollector) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the open monitoring app on ``collector``."""
-    transport = httpx.ASGITransport(app=make_app(collector))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    """An HTTP client of the monitoring app on ``collector``, carrying the operator's key."""
+    transport = httpx.ASGITransport(app=make_app(collector, auth=api_key_auth(OPERATOR_KEY)))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers={"X-API-Key": OPERATOR_KEY}
+    ) as http:
         yield http

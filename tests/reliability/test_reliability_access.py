@@ -1,7 +1,8 @@
 """Access: with auth configured, every protected endpoint of the monitoring router answers
 401/403 without it (the dashboard and the Prometheus endpoint included); only the health
-endpoint stays open. The endpoints are enumerated from the app's routes, so a route added
-later is covered without editing this file."""
+endpoint stays open, with the overall status only. Without auth every change answers 403
+(read-only). The endpoints are enumerated from the app's routes, so a route added later is
+covered without editing this file."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ OPEN = {("GET", "/monitoring/health/result-patterns")}
 BODIES = {
     ("POST", "/monitoring/alerts/configure"): {"metric": "error_rate", "threshold": 0.5},
     ("PUT", "/monitoring/log-levels"): {"level": "INFO"},
+}
+
+
+CHANGES = {
+    ("POST", "/monitoring/alerts/configure"),
+    ("POST", "/monitoring/alerts/evaluate"),
+    ("DELETE", "/monitoring/alerts/alert-000000000000"),
+    ("PUT", "/monitoring/log-levels"),
 }
 
 
@@ -89,6 +98,7 @@ def test_every_protected_endpoint_refuses_without_the_key(
     for (method, path), response in responses.items():
         if (method, path) in OPEN:
             assert response.status_code == 200, path
+            assert response.json() == {"status": "healthy"}, path
             continue
         assert response.status_code == 401, (method, path, response.status_code)
         assert response.json()["code"] == "UNAUTHORIZED"
@@ -139,14 +149,24 @@ def test_open_reads_still_guard_every_change(
     collector: ResultMetricsCollector, app_factory: Callable[..., FastAPI]
 ) -> None:
     app = app_factory(collector, auth=api_key_auth(KEY), protect_reads=False)
-    changes = {
-        ("POST", "/monitoring/alerts/configure"),
-        ("POST", "/monitoring/alerts/evaluate"),
-        ("DELETE", "/monitoring/alerts/alert-000000000000"),
-        ("PUT", "/monitoring/log-levels"),
-    }
     for (method, path), response in call_all(app, {}).items():
-        if (method, path) in changes:
+        if (method, path) in CHANGES:
             assert response.status_code == 401, (method, path)
         else:
             assert response.status_code != 401, (method, path)
+
+
+def test_without_auth_every_change_is_403_and_every_read_open(
+    collector: ResultMetricsCollector, app_factory: Callable[..., FastAPI]
+) -> None:
+    collector.record("checkout", success=True, duration_ms=1.0)
+    responses = call_all(app_factory(collector), {})
+    assert {k for k in responses if k[0] != "GET"} == CHANGES
+    for (method, path), response in responses.items():
+        if (method, path) in CHANGES:
+            assert response.status_code == 403, (method, path)
+            assert response.json()["code"] == "FORBIDDEN"
+            assert "auth=api_key_auth(...)" in response.json()["message"]
+        else:
+            assert response.status_code in (200, 404, 503), (method, path)
+    assert responses["GET", "/monitoring/health/result-patterns"].json() == {"status": "healthy"}

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from pytest_rfs.report import MetricsReport, TestMetrics, summarize_samples
 from rfs_monitoring.alerts import AlertManager
 from rfs_monitoring.context import bind_log_context, reset_log_context
-from rfs_monitoring.dashboard_api import monitoring_router
+from rfs_monitoring.dashboard_api import api_key_auth, monitoring_router
 from rfs_monitoring.errors import APIError, ErrorCode
 from rfs_monitoring.metrics import MetricSample, ResultMetricsCollector
 from rfs_monitoring.result import Failure, Result, Success
@@ -193,6 +193,7 @@ async def read_monitoring(collector: ResultMetricsCollector) -> dict[str, str]:
             AlertManager(collector, log_notifications=False, discover_plugins=False),
             start_alerts=False,
             cache_seconds=0,
+            auth=api_key_auth("secrets-test-key"),  # health shows its details only with auth
         )
     )
     paths = (
@@ -204,7 +205,9 @@ async def read_monitoring(collector: ResultMetricsCollector) -> dict[str, str]:
         "/monitoring/metrics",
     )
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers={"X-API-Key": "secrets-test-key"},
     ) as http:
         out = {}
         for path in paths:
@@ -344,3 +347,51 @@ def test_a_traceback_formatted_by_another_handler_is_masked_too() -> None:
     text = sink.getvalue().decode("utf-8")
     assert "payment failed" in text
     assert "hunter2hunter2" not in text
+
+
+class CodedError(Exception):
+    """An exception whose ``code`` attribute carries caller data (a secret, here)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__("upstream refused")
+        self.code = code
+
+
+@pytest.mark.usefixtures("isolated_collector")
+@SETTINGS
+@given(s=secrets_strategy)
+def test_an_exceptions_code_never_becomes_a_log_field_or_label(s: Secrets) -> None:
+    """``.code`` is read as the error code: masked in the entries, the error groups, the
+    dashboard and the Prometheus labels (issue 14)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from rfs_monitoring.export import register_prometheus
+
+    codes = [f"password={s.password}", s.jwt, f"token {s.token}", f"api_key={s.api_key}"]
+
+    @log_result_operation("secrets.coded")
+    def call(code: str) -> Result[str, Exception]:
+        return Failure(CodedError(code))
+
+    sink = io.BytesIO()
+    configure_logging(sink=sink, background=False)
+    try:
+        for code in codes:
+            call(code)
+    finally:
+        reset_logging()
+    collector = ResultMetricsCollector.instance()
+    for code in codes:
+        collector.record_result("secrets.coded.direct", Failure(CodedError(code)), 1.0)
+    registry = CollectorRegistry()
+    register_prometheus(collector, registry)
+    top = asyncio.run(collector.top_errors(limit=100, time_range="1h").to_result()).unwrap()
+    outputs = {
+        "the log output": sink.getvalue().decode("utf-8"),
+        "the Prometheus text": generate_latest(registry).decode("utf-8"),
+        "the top errors": repr(top),
+        "the error codes": repr([t.error_codes for t in collector.totals()]),
+    }
+    assert outputs["the log output"].count("\n") == len(codes)
+    for where, text in outputs.items():
+        s.assert_absent(text, where)

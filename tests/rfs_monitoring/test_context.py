@@ -57,12 +57,18 @@ class TestCorrelationId:
     def test_peek_does_not_generate(self) -> None:
         assert in_fresh_context(peek_correlation_id) is None
 
-    def test_get_generates_once_and_binds_it(self) -> None:
-        def body() -> tuple[str, str, str | None]:
+    def test_get_never_binds_an_id_implicitly(self) -> None:
+        def body() -> tuple[str | None, str | None, str | None]:
             return get_correlation_id(), get_correlation_id(), peek_correlation_id()
 
-        first, second, peeked = in_fresh_context(body)  # type: ignore[misc]
-        assert first == second == peeked
+        assert in_fresh_context(body) == (None, None, None)
+
+    def test_get_returns_the_bound_id(self) -> None:
+        def body() -> str | None:
+            with correlation_context("bound-1"):
+                return get_correlation_id()
+
+        assert in_fresh_context(body) == "bound-1"
 
     def test_set_and_reset(self) -> None:
         def body() -> list[str | None]:

@@ -74,6 +74,14 @@ def wait_for(check: Any, *, timeout: float, what: str) -> Any:
     pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
 
 
+def printed_key(stdout: str) -> str:
+    """The monitoring API key the demo printed."""
+    for line in stdout.splitlines():
+        if "monitoring API key: " in line:
+            return line.split("monitoring API key: ", 1)[1].split(" ", 1)[0]
+    pytest.fail(f"the demo printed no API key: {stdout[-2000:]!r}")
+
+
 @pytest.fixture
 def fresh_collector() -> Iterator[ResultMetricsCollector]:
     collector = ResultMetricsCollector()
@@ -111,6 +119,22 @@ class TestDemoEndToEnd:
                 process.wait()
         assert process.returncode in (0, 130), err_path.read_text()[-2000:]
 
+    @staticmethod
+    def _sign_in(page: Any, base: str, key: str) -> None:
+        """The browser's way in: the login form, then a session cookie (no key in a URL)."""
+        redirected = page.goto(f"{base}/monitoring/dashboard?refresh=0")
+        assert redirected is not None
+        assert page.url == f"{base}/monitoring/login"
+        page.fill("#api-key", key)
+        page.click("#login-form button")
+        page.wait_for_url(f"{base}/monitoring/dashboard")
+        cookies = page.context.cookies()
+        assert [c["name"] for c in cookies] == ["rfs_monitoring_session"]
+        assert cookies[0]["httpOnly"]
+        assert cookies[0]["sameSite"] == "Strict"
+        assert key not in cookies[0]["value"]
+        assert key not in page.url
+
     def _check_running_demo(
         self,
         process: subprocess.Popen[bytes],
@@ -124,8 +148,9 @@ class TestDemoEndToEnd:
             return f"dashboard at {base}/monitoring/dashboard" in out_path.read_text()
 
         wait_for(announced, timeout=30, what="the dashboard URL on stdout")
+        key = printed_key(out_path.read_text())
 
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=10, headers={"X-API-Key": key}) as http:
 
             def all_kinds_seen() -> dict[str, Any] | None:
                 response = http.get("/monitoring/operations/user_retrieval/metrics")
@@ -137,6 +162,12 @@ class TestDemoEndToEnd:
                 return body if wanted <= codes and body["successful_requests"] > 0 else None
 
             metrics = wait_for(all_kinds_seen, timeout=30, what="every kind of traffic")
+            with httpx.Client(base_url=base, timeout=10) as anonymous:
+                refused = anonymous.put("/monitoring/log-levels", json={"level": "OFF"})
+                assert refused.status_code == 401
+                assert anonymous.get("/monitoring/operations").status_code == 401
+                terse = anonymous.get("/monitoring/health/result-patterns").json()
+                assert set(terse) == {"status"}
             assert metrics["total_requests"] >= 10
             assert 0 < metrics["success_rate"] < 1
 
@@ -189,9 +220,19 @@ class TestDemoEndToEnd:
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 1400})
                 page.set_default_timeout(15_000)
+                console: list[str] = []
+                page.on("console", lambda message: console.append(message.text))
+                self._sign_in(page, base, key)
                 response = page.goto(f"{base}/monitoring/dashboard?refresh=0")
                 assert response is not None
                 assert response.status == 200
+                assert "default-src 'self'" in response.headers["content-security-policy"]
+                # The stylesheet (a static file under the CSP) is applied: cards are styled.
+                background = page.eval_on_selector(
+                    ".card", "el => getComputedStyle(el).backgroundColor"
+                )
+                assert background == "rgb(255, 255, 255)"
+                assert not [m for m in console if "Content Security Policy" in m], console
                 # "attached", not "visible": a flat series (steady latency) is a polyline with
                 # a zero-height box, which Playwright counts as invisible.
                 page.wait_for_selector("#latency-svg polyline.series", state="attached")
@@ -213,6 +254,9 @@ class TestDemoEndToEnd:
                 assert page.locator("#errors-table tbody tr").count() >= 2
                 assert page.locator("#alerts-table tbody tr").count() >= 1
                 page.screenshot(path=str(screenshot), full_page=True)
+                page.click("form.logout button")
+                page.wait_for_selector("#login-form")
+                assert page.context.cookies() == []
             finally:
                 browser.close()
         assert screenshot.stat().st_size > 10_000

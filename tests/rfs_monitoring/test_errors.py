@@ -40,6 +40,7 @@ class TestErrorCode:
             (ErrorCode.FORBIDDEN, 403),
             (ErrorCode.NOT_FOUND, 404),
             (ErrorCode.CONFLICT, 409),
+            (ErrorCode.PAYLOAD_TOO_LARGE, 413),
             (ErrorCode.RATE_LIMITED, 429),
             (ErrorCode.INTERNAL_ERROR, 500),
             (ErrorCode.SERVICE_UNAVAILABLE, 503),
@@ -76,7 +77,8 @@ class TestAPIError:
             APIError("TEAPOT", "m")  # type: ignore[arg-type]
         assert str(info.value) == (
             "APIError code 'TEAPOT' is not an ErrorCode; accepted: BAD_REQUEST, "
-            "VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, "
+            "VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, "
+            "RATE_LIMITED, "
             "INTERNAL_ERROR, SERVICE_UNAVAILABLE, TIMEOUT"
         )
 

@@ -6,7 +6,9 @@ import dataclasses
 import datetime
 import enum
 import json
+import logging
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,16 +19,22 @@ from pydantic import BaseModel
 
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.masking import (
+    ACCESS_LOGGERS,
     MASK,
     MAX_DEPTH,
     MAX_ITEMS,
     MAX_TEXT_CHARS,
     REDACTED_ON_ERROR,
+    MaskingFilter,
     add_masking_pattern,
     add_sensitive_keys,
     is_sensitive_key,
+    mask_access_log,
+    mask_label,
+    mask_record,
     mask_text,
     mask_value,
+    masked_logger,
     masking_stats,
 )
 
@@ -427,3 +435,212 @@ class TestPydanticV1Style:
                 return {"login": self.login, "secret": self.secret}
 
         assert mask_value(LegacyModel()) == {"login": "bob", "secret": MASK}
+
+
+# --------------------------------------------------------------------------- issue 14
+
+GHP = "ghp_" + "A1b2C3d4E5" * 4
+
+
+class TestShapes:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("postgres://admin:s3cr3t@db/prod", f"postgres://admin:{MASK}@db/prod"),
+            ("redis://:pw@cache:6379/0", f"redis://:{MASK}@cache:6379/0"),
+            ("jdbc:mysql://root:p@ss@h/db", f"jdbc:mysql://root:{MASK}@h/db"),
+            ("ssh://tokenonly@host/x", f"ssh://{MASK}@host/x"),
+            ("https://example.com/a?b=c@d", "https://example.com/a?b=c@d"),
+            ("x -----BEGIN RSA PRIVATE KEY-----\nMIIab\ncd==\n-----END RSA PRIVATE KEY----- y",
+             f"x {MASK} y"),
+            ("cut -----BEGIN PRIVATE KEY-----\nMIIabcdef", f"cut {MASK}"),
+            ("AKIAIOSFODNN7EXAMPLE", f"AKIA{MASK}"),
+            ("ASIAY34FZKBOKMUTVV7A", f"ASIA{MASK}"),
+            (GHP, f"ghp_{MASK}"),
+            (GHP.replace("ghp", "gho"), f"gho_{MASK}"),
+            (GHP.replace("ghp", "ghu"), f"ghu_{MASK}"),
+            (GHP.replace("ghp", "ghs"), f"ghs_{MASK}"),
+            (GHP.replace("ghp", "ghr"), f"ghr_{MASK}"),
+            ("github_pat_11ABCDEFG0abcdefghijkl_mnop", f"github_{MASK}"),
+            ("xoxb-2048151025-abcdefABCDEF", f"xoxb-{MASK}"),
+            ("xoxp-2048151025-abcdefABCDEF", f"xoxp-{MASK}"),
+            ("sk_live_51HxYzAbCdEfGh", f"sk_{MASK}"),
+            ("rk_live_51HxYzAbCdEfGh", f"rk_{MASK}"),
+            ("sk_test_4eC39HqLyjWD", f"sk_{MASK}"),
+            ("AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", f"AIza{MASK}"),
+            ("pypi-AgEIcHlwaS5vcmcCJGE4ZDk4YzM2LTQ3", f"pypi-{MASK}"),
+            ("npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", f"npm_{MASK}"),
+            ("task-550e8400-e29b-41d4-a716-44665544", "task-550e8400-e29b-41d4-a716-44665544"),
+            (f"a {JWT} b", f"a {MASK} b"),
+            (f"next%3DaccessToken%3D{JWT}", f"next%3DaccessToken%3D{MASK}"),
+        ],
+    )  # fmt: skip
+    def test_documented_shapes(self, text: str, expected: str) -> None:
+        assert mask_text(text) == expected
+
+
+class TestKeyValue:
+    @pytest.mark.parametrize(
+        "key",
+        ["SECRET_KEY", "PGPASSWORD", "secretKey", "sessionToken", "password1", "x-api-key",
+         "X-API-KEY", "aws_secret_access_key", "client_secret", "db_password2", "userPin",
+         "DSN", "database_url", "connection_string", "access_key", "AccountKey", "sig"],
+    )  # fmt: skip
+    @pytest.mark.parametrize("sep", ["=", ": ", " = ", '": "', "%3D"])
+    def test_a_sensitive_word_anywhere_in_the_key(self, key: str, sep: str) -> None:
+        masked = mask_text(f"{key}{sep}v4lue-x1")
+        assert "v4lue-x1" not in masked
+        assert masked.startswith(key)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["spinner=3", "author=alice", "design=v2", "token_type=Bearer expires_in=3600",
+         "max_tokens=512", "password_length=12", "myapp.auth.TokenError: token expired",
+         "password is required", "the token is expired", "cache_key=users:1"],
+    )  # fmt: skip
+    def test_plain_keys_and_prose_stay(self, text: str) -> None:
+        assert mask_text(text) == text
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("password is hunter2", f"password is {MASK}"),
+            ("my secret was 'open sesame'", f"my secret was {MASK}"),
+            ("password=abc&user=bob", f"password={MASK}&user=bob"),
+            ("password=Tr0ub4dor&3 end", f"password={MASK} end"),
+            ("Error: token: abc123", f"Error: token: {MASK}"),
+            ('{\\"db_password\\": \\"x y\\"}', f'{{\\"db_password\\": {MASK}}}'),
+            ("PINOT=password=x", f"PINOT=password={MASK}"),
+            ("PINOT=PINOT=ab", "PINOT=PINOT=ab"),
+            ("PINOT=PINOT=a=b", f"PINOT=PINOT={MASK}"),
+        ],
+    )
+    def test_forms(self, text: str, expected: str) -> None:
+        assert mask_text(text) == expected
+
+    @pytest.mark.parametrize(
+        "key",
+        ["dsn", "database_url", "connection_string", "access_key", "aws_access_key_id",
+         "client_secret", "private_key", "비밀번호", "userPassword", "AccountKey"],
+    )  # fmt: skip
+    def test_sensitive_dict_keys(self, key: str) -> None:
+        assert is_sensitive_key(key)
+        assert mask_value({key: "postgres://u:p@h/db"}) == {key: MASK}
+
+
+class TestKorean:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("비밀번호=qwer1234", f"비밀번호={MASK}"),
+            ("비밀번호: qwer1234", f"비밀번호: {MASK}"),
+            ("비밀번호는 qwer1234입니다", f"비밀번호는 {MASK}입니다"),
+            ("사용자비밀번호:glued", f"사용자비밀번호:{MASK}"),
+            ("비밀 번호 = spaced", f"비밀 번호 = {MASK}"),
+            ("암호는 abcd-99", f"암호는 {MASK}"),
+            ("토큰값=tok_1", f"토큰값={MASK}"),
+            ("인증키: k-55", f"인증키: {MASK}"),
+            ("시크릿 : s66", f"시크릿 : {MASK}"),
+            ("패스워드가 pass-4455 로", f"패스워드가 {MASK} 로"),
+            ("주민등록번호 900101-1234567 확인", "주민등록번호 900101-1****** 확인"),
+            ("연락처 010-1234-5678", "연락처 010-****-5678"),
+            ("+82-10-7364-9911", "+82-10-****-9911"),
+            ("메일 kim@naver.com으로", f"메일 k{MASK}@naver.com으로"),
+        ],
+    )
+    def test_forms(self, text: str, expected: str) -> None:
+        assert mask_text(text) == expected
+
+    @pytest.mark.parametrize(
+        "text",
+        ["비밀번호를 변경했습니다", "비밀번호는 8자 이상이어야 합니다", "토큰이 만료되었습니다",
+         "암호화된 데이터", "API 키가 없습니다", "2026-11-30 주문 12345건"],
+    )  # fmt: skip
+    def test_prose_stays(self, text: str) -> None:
+        assert mask_text(text) == text
+
+
+class TestAdversarialInput:
+    """Inputs built against backtracking patterns are handled (their cost is measured in
+    benchmarks/bench_masking.py, not asserted here)."""
+
+    @pytest.mark.parametrize(
+        "unit", ["eyJ", "eyJab.", "a=b ", "PINOT=a:b ", "password", "비밀번호", "://a:b",
+                 "-----BEGIN X-----", "0101234567 ", "a@b.cd ", "it is ok "],
+    )  # fmt: skip
+    def test_storms_are_handled(self, unit: str) -> None:
+        text = unit * (MAX_TEXT_CHARS // len(unit))
+        masked = mask_text(text)
+        assert 0 < len(masked) <= 2 * len(text)
+
+    def test_a_long_run_then_a_secret(self) -> None:
+        assert mask_text("x" * 16_000 + " password=1") == "x" * 16_000 + f" password={MASK}"
+
+
+class TestCaches:
+    def test_the_key_and_label_caches_stay_bounded(self) -> None:
+        for i in range(5000):
+            assert not is_sensitive_key(f"field_{i}")
+            assert mask_label(f"CODE_{i}") == f"CODE_{i}"
+        assert is_sensitive_key("password")
+
+    def test_mask_label_is_mask_text_cached(self) -> None:
+        code = "password=hunter2hunter2"
+        assert mask_label(code) == f"password={MASK}"
+        assert mask_label(code) is mask_label(code)
+        assert mask_label("NOT_FOUND") == "NOT_FOUND"
+
+
+class TestLogRecords:
+    def _record(self, msg: str, *args: object, **extra: object) -> logging.LogRecord:
+        record = logging.LogRecord("app", logging.ERROR, __file__, 1, msg, args, None)
+        vars(record).update(extra)
+        return record
+
+    def test_mask_record_masks_message_extras_traceback_and_stack(self) -> None:
+        try:
+            raise ValueError("token=t0ps3cr3t")
+        except ValueError:
+            exc_info = sys.exc_info()
+        record = self._record("login %s", "password=hunter2", detail="api_key=k-1")
+        record.exc_info = exc_info
+        record.stack_info = "Stack: secret=s-2"
+        assert mask_record(record) == f"login password={MASK}"
+        assert record.msg == f"login password={MASK}"
+        assert vars(record)["args"] is None
+        assert vars(record)["exc_info"] is None
+        assert vars(record)["detail"] == f"api_key={MASK}"
+        assert record.exc_text is not None
+        assert "t0ps3cr3t" not in record.exc_text
+        assert record.stack_info == f"Stack: secret={MASK}"
+
+    def test_a_traceback_already_rendered_by_another_handler(self) -> None:
+        record = self._record("failed")
+        record.exc_text = "Traceback ...\nValueError: password=hunter2"
+        mask_record(record)
+        assert record.exc_text == f"Traceback ...\nValueError: password={MASK}"
+
+    def test_the_filter_never_drops_nor_raises(self) -> None:
+        before = masking_stats()["faults"]
+        record = self._record("%d needs a number", "not a number")
+        assert MaskingFilter().filter(record) is True
+        assert record.getMessage() == REDACTED_ON_ERROR
+        assert masking_stats()["faults"] == before + 1
+
+    def test_masked_logger_attaches_one_filter(self) -> None:
+        logger = masked_logger("rfs.test.masked")
+        assert masked_logger("rfs.test.masked") is logger
+        assert sum(isinstance(f, MaskingFilter) for f in logger.filters) == 1
+
+    def test_access_log_masking_survives_uvicorns_logging_setup(self) -> None:
+        uvicorn = pytest.importorskip("uvicorn")
+        loggers = mask_access_log()
+        assert [lg.name for lg in loggers] == list(ACCESS_LOGGERS)
+        uvicorn.Config(app=lambda *a: None)  # applies uvicorn's default dictConfig
+        access = logging.getLogger("uvicorn.access")
+        record = logging.LogRecord(
+            "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:1", "GET", "/x?api_key=k-123&page=2", "1.1", 200), None,
+        )  # fmt: skip
+        assert access.filter(record)
+        assert record.getMessage() == f'127.0.0.1:1 - "GET /x?api_key={MASK}&page=2 HTTP/1.1" 200'

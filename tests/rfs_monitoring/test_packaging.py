@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -96,6 +97,97 @@ class TestCoreImport:
         assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
+LIGHT_IMPORT = textwrap.dedent(
+    """
+    import importlib.abc, json, sys
+
+    class Blocker(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] in ("structlog", "pythonjsonlogger", "sqlite3"):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, Blocker())
+    import rfs_monitoring
+    after_import = sorted(m for m in sys.modules if m.startswith("rfs_monitoring."))
+    from rfs_monitoring import ResultMetricsCollector, Success, log_result_operation
+
+    @log_result_operation("light")
+    def light():
+        return Success(1)
+
+    result = light()
+    figures = ResultMetricsCollector.instance().operation_metrics("light", "1h").unwrap()
+    from rfs_monitoring.errors import APIError, is_timeout
+    timeouts = [is_timeout(TimeoutError()), APIError.from_service_error(TimeoutError()).code.value]
+    print(json.dumps({
+        "asyncio": "asyncio" in sys.modules,
+        "timeouts": timeouts,
+        "after_import": after_import,
+        "result": repr(result),
+        "counted": figures.total_requests,
+        "loaded": sorted(m for m in ("rfs_monitoring.result_logging.config",
+                                     "rfs_monitoring.metrics.archive") if m in sys.modules),
+    }))
+    """
+)
+
+
+class TestLightImport:
+    def test_import_rfs_monitoring_loads_only_the_core_it_needs(self) -> None:
+        """Every public name is served on first access; the import itself loads only
+        ``mono`` (and what it needs), to install the chain observer's stand-in."""
+        proc = run_python(LIGHT_IMPORT)
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert report["after_import"] == [
+            "rfs_monitoring.errors",
+            "rfs_monitoring.mono",
+            "rfs_monitoring.result",
+        ]
+
+    def test_the_decorator_needs_neither_structlog_nor_sqlite(self) -> None:
+        """With structlog, python-json-logger and sqlite3 made unimportable, an operation
+        is still logged and counted."""
+        proc = run_python(LIGHT_IMPORT)
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert report["result"] == "Success(1)"
+        assert report["counted"] == 1
+        assert report["loaded"] == []
+
+    def test_timeouts_are_recognised_before_asyncio_is_imported(self) -> None:
+        """errors.py no longer imports asyncio (the Hypothesis hook stays light) and still
+        knows a timeout when asyncio was never loaded."""
+        proc = run_python(LIGHT_IMPORT)
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert report["asyncio"] is False
+        assert report["timeouts"] == [True, "TIMEOUT"]
+
+
+STEP_WITHOUT_DECORATOR = textwrap.dedent(
+    """
+    import asyncio, sys
+    from rfs_monitoring import MonoResult, add_entry_listener
+
+    seen = []
+    add_entry_listener(seen.append)
+    loaded_before = "rfs_monitoring.result_logging.chain" in sys.modules
+    asyncio.run(MonoResult.from_value(1).log_step("first").log_step("second").to_result())
+    print(loaded_before, [(e.operation_name, e.step_name) for e in seen])
+    """
+)
+
+
+class TestChainSteps:
+    def test_log_step_logs_before_anything_loaded_the_logging_chain(self) -> None:
+        """The package installs a stand-in observer that loads the chain on the first step."""
+        proc = run_python(STEP_WITHOUT_DECORATOR)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == ("False [('first', 'first'), ('second', 'second')]")
+
+
 class TestExports:
     def test_every_exported_name_exists(self) -> None:
         missing = [name for name in rfs_monitoring.__all__ if not hasattr(rfs_monitoring, name)]
@@ -106,8 +198,35 @@ class TestExports:
         assert names == sorted(names)
         assert len(set(names)) == len(names)
 
-    def test_lazy_names_are_exported(self) -> None:
-        assert set(rfs_monitoring._LAZY) <= set(rfs_monitoring.__all__)
+    def test_names_needing_an_extra_are_exported_when_it_is_installed(self) -> None:
+        needing_extras = {"AlertManager", "CorrelationIdMiddleware", "handle_result"}
+        assert needing_extras | {"monitoring_router", "PrometheusExporter"} <= set(
+            rfs_monitoring.__all__
+        )
+
+    @pytest.mark.parametrize(
+        ("module", "qualified"),
+        [
+            ("rfs_monitoring", "rfs_monitoring"),
+            ("rfs_monitoring.result_logging", "rfs_monitoring.result_logging"),
+            ("rfs_monitoring.metrics", "rfs_monitoring.metrics"),
+            ("pytest_rfs", "pytest_rfs"),
+            ("pytest_rfs.report", "pytest_rfs.report"),
+            ("rfs_monitoring._hypothesis", "rfs_monitoring._hypothesis"),
+        ],
+    )
+    def test_lazy_packages_refuse_unknown_names(self, module: str, qualified: str) -> None:
+        imported = importlib.import_module(module)
+        with pytest.raises(AttributeError) as info:
+            imported.no_such_name  # noqa: B018
+        assert str(info.value) == f"module {qualified!r} has no attribute 'no_such_name'"
+
+    @pytest.mark.parametrize(
+        "module", ["rfs_monitoring.result_logging", "pytest_rfs", "pytest_rfs.report"]
+    )
+    def test_every_name_of_a_lazy_package_resolves(self, module: str) -> None:
+        imported = importlib.import_module(module)
+        assert [name for name in imported.__all__ if getattr(imported, name, None) is None] == []
 
     def test_lazy_names_come_from_their_module(self) -> None:
         from rfs_monitoring import web

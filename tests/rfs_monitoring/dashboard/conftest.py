@@ -13,7 +13,7 @@ from rfs_monitoring.alerts import AlertManager
 from rfs_monitoring.metrics import ResultMetricsCollector
 from rfs_monitoring.result_logging import get_log_level, set_log_level
 
-from .support import FakeClock, make_app
+from .support import OPERATOR, FakeClock, make_app
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def app(collector: ResultMetricsCollector, manager: AlertManager) -> FastAPI:
 @pytest_asyncio.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=OPERATOR
+    ) as http:
         yield http
 
 

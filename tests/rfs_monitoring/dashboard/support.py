@@ -11,6 +11,7 @@ from rfs_monitoring.alerts import AlertManager
 from rfs_monitoring.dashboard import (
     DashboardView,
     HealthThresholds,
+    api_key_auth,
     build_view,
     monitoring_router,
 )
@@ -30,16 +31,21 @@ class FakeClock:
         self.now += seconds
 
 
+# The key of these tests' apps (without auth the router is read-only and health terse) and
+# the headers of a client carrying it.
+KEY = "dashboard-test-key"
+OPERATOR = {"X-API-Key": KEY}
+
 # The charts of these tests: 30 steps of 10 s.
 CHARTS: dict[str, Any] = {"chart_range": "5m", "chart_points": 30}
 
 
 def make_app(collector: ResultMetricsCollector, manager: AlertManager, **kwargs: Any) -> FastAPI:
+    """The router on ``collector`` and ``manager``, guarded by ``KEY`` unless ``auth`` is given."""
     app = FastAPI()
+    settings = {**CHARTS, "auth": api_key_auth(KEY), **kwargs}
     app.include_router(
-        monitoring_router(
-            collector, manager, start_alerts=False, cache_seconds=0, **{**CHARTS, **kwargs}
-        )
+        monitoring_router(collector, manager, start_alerts=False, cache_seconds=0, **settings)
     )
     return app
 

@@ -78,9 +78,14 @@ class TestAuth:
         assert bearer.status_code != 401
 
     @pytest.mark.asyncio
-    async def test_health_stays_open(self, guarded: httpx.AsyncClient) -> None:
+    async def test_health_stays_open_with_the_status_only(self, guarded: httpx.AsyncClient) -> None:
         response = await guarded.get("/monitoring/health/result-patterns")
         assert response.status_code == 200
+        assert response.json() == {"status": "healthy"}
+        full = await guarded.get(
+            "/monitoring/health/result-patterns", headers={"X-API-Key": "s3cret"}
+        )
+        assert full.json()["operations"][0]["operation_name"] == "op"
 
     @pytest.mark.asyncio
     @pytest.mark.usefixtures("restore_log_level")
@@ -143,8 +148,9 @@ class TestAuth:
         with caplog.at_level(logging.WARNING, logger="rfs_monitoring.dashboard_api"):
             monitoring_router(collector, manager, prefix="/ops")
         assert [r.getMessage() for r in caplog.records] == [
-            "the monitoring API at /ops is open: no auth is configured; anyone who can reach "
-            "it can read metrics and change alerts and log levels (pass auth=api_key_auth(...))"
+            "the monitoring API at /ops has no auth dependency, so it is read-only (changes "
+            "answer 403) and anyone who can reach it can read metrics; give monitoring_router "
+            "an auth dependency such as api_key_auth(...)"
         ]
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="rfs_monitoring.dashboard_api"):

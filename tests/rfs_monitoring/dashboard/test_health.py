@@ -16,7 +16,7 @@ from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.metrics import ResultMetricsCollector
 from rfs_monitoring.result_logging import logging_stats
 
-from .support import make_app, record
+from .support import OPERATOR, make_app, record
 
 
 class TestHealth:
@@ -59,7 +59,7 @@ class TestHealth:
         record(collector, "quiet", failed=1)
         app = make_app(collector, manager, thresholds=thresholds)
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
+            transport=httpx.ASGITransport(app=app), base_url="http://t", headers=OPERATOR
         ) as http:
             body = (await http.get("/monitoring/health/result-patterns")).json()
         judged = {op["operation_name"]: (op["status"], op["reasons"]) for op in body["operations"]}

@@ -19,7 +19,7 @@ from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.metrics import ResultMetricsCollector
 from rfs_monitoring.result_logging import get_log_level
 
-from .support import CHARTS, FakeClock, assert_range_error, make_app, record
+from .support import CHARTS, OPERATOR, FakeClock, assert_range_error, make_app, record
 
 
 class TestOperations:
@@ -277,7 +277,7 @@ class TestAlertsApi:
         response = await client.get("/monitoring/alerts?state=burning")
         assert response.status_code == 422
         assert response.json()["message"] == (
-            "state 'burning' is not accepted; use one of ok, pending, firing, resolved"
+            "state 'burning' is not accepted; use one of ok, pending, firing, resolved, no_data"
         )
         response = await client.get("/monitoring/alerts/history?limit=0")
         assert response.status_code == 422
@@ -428,7 +428,7 @@ class TestRouterConfiguration:
             app.include_router(router)
             fresh.record("op", success=True, duration_ms=1.0)
             async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://t"
+                transport=httpx.ASGITransport(app=app), base_url="http://t", headers=OPERATOR
             ) as http:
                 response = await http.get("/operations", headers={"X-API-Key": "k"})
                 assert [r["operation_name"] for r in response.json()] == ["op"]
@@ -509,7 +509,7 @@ class TestSnapshotCache:
             "/monitoring/dashboard",
         ]
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
+            transport=httpx.ASGITransport(app=app), base_url="http://t", headers=OPERATOR
         ) as http:
             first = [(await http.get(p)).text for p in paths]
             record(collector, "op", ok=5, failed=5, message="another failure")

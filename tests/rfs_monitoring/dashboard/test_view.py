@@ -17,7 +17,7 @@ from rfs_monitoring.dashboard.page import render_page
 from rfs_monitoring.dashboard.view import Option
 from rfs_monitoring.metrics import ResultMetricsCollector
 
-from .support import CHARTS, FakeClock, assert_range_error, make_app, record, view_of
+from .support import CHARTS, OPERATOR, FakeClock, assert_range_error, make_app, record, view_of
 
 
 class TestDashboard:
@@ -63,11 +63,11 @@ class TestDashboard:
         record(collector, "op", ok=3)
         app = make_app(collector, manager, title="ops <board>")
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
+            transport=httpx.ASGITransport(app=app), base_url="http://t", headers=OPERATOR
         ) as http:
             page = (await http.get("/monitoring/dashboard", params={"refresh": 0})).text
         view = await view_of(collector, manager, refresh_seconds=0, title="ops <board>")
-        expected = render_page(view)
+        expected = render_page(view, logout=True)  # api_key_auth: a log-out button
         # Only the generation time differs between two renderings.
         stamp = re.compile(r'datetime="[^"]*">[^<]*<')
         assert stamp.sub("", page) == stamp.sub("", expected)

@@ -134,7 +134,8 @@ class TestFaults:
         before = logging_stats()
         handler.handle(logging.LogRecord("lib", logging.WARNING, __file__, 1, "odd", None, None))
         assert stat_delta(before, "serialization_errors") == 1
-        assert lines.json() == []
+        assert stat_delta(before, "reduced") == 1  # still written, in a reduced form
+        assert lines.json() == [{"event": "unrenderable log item", "error": "RuntimeError"}]
 
     def test_dumps_falls_back_and_counts(self) -> None:
         class Opaque:
@@ -151,9 +152,10 @@ class TestFaults:
         assert line == {
             "ok": 1,
             "bad": "<unserialisable Opaque>",
-            "nested": "<unserialisable list>",
+            "nested": ["<unserialisable Opaque>"],  # only the value that fails is replaced
         }
-        assert stat_delta(before, "serialization_errors") == 1
+        assert stat_delta(before, "serialization_errors") == 2
+        assert stat_delta(before, "reduced") == 1
 
     def test_a_masking_rule_that_raises(self, lines: Lines) -> None:
         def explode(match: Any) -> str:

@@ -162,8 +162,10 @@ class TestServedResults:
             "details": {},
         }
         assert "hunter2" not in response.text
-        # ... but the server log keeps what happened.
-        assert any("hunter2" in (r.exc_text or "") + repr(r.__dict__) for r in caplog.records)
+        # ... but the server log keeps what happened, with the secret masked (issue 14)
+        logged = [(r.exc_text or "") + repr(r.__dict__) for r in caplog.records]
+        assert any("db-password=*** at /srv/internal/db.py:42" in text for text in logged)
+        assert not any("hunter2" in text for text in logged)
 
     @pytest.mark.asyncio
     async def test_an_error_with_a_broken_repr_is_still_served(

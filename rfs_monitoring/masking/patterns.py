@@ -1,0 +1,271 @@
+"""The builtin secret shapes, as regular expressions that run in linear time.
+
+Each pass is one compiled pattern with a cheap *gate* (literals that every match contains,
+checked with ``in`` on the lower-cased text) and a replacement function. Every pattern is
+written so that no input makes it backtrack super-linearly:
+
+- a run of token characters is tried from its start only (a negative lookbehind on the same
+  class), and a prefix that must be found inside a run is found once, atomically (a lazy scan
+  inside a lookahead, which the engine never re-enters);
+- every other repetition is either bounded or stops at a character the next part needs,
+  so a failed attempt never rescans text that another attempt scans again.
+
+Shapes: PEM blocks (whole), URL userinfo in any scheme, JSON Web Tokens, provider keys by
+their documented prefixes (AWS, GitHub, GitLab, Slack, Stripe, Google, PyPI, npm, Hugging
+Face, OpenAI/Anthropic, SendGrid, Shopify), ``Bearer``/``Basic``/``token`` credentials,
+Luhn-valid card numbers (last four kept) and e-mail addresses (first character and domain
+kept). ``key=value`` / ``key: value`` and prose forms (``password is X``) are in
+``rfs_monitoring.masking.keyvalue``; Korean forms in ``rfs_monitoring.masking.korean``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+__all__ = [
+    "BEARER_PASS",
+    "DIGITS_PASS",
+    "EMAIL_PASS",
+    "JWT_PASS",
+    "MASK",
+    "PEM_PASS",
+    "PROVIDER_PASS",
+    "SHAPE_PASSES",
+    "URL_PASS",
+    "Pass",
+    "any_of",
+    "digits_gate",
+    "keep_prefix",
+    "trie_pattern",
+]
+
+MASK = "***"
+"""What a masked value is replaced with."""
+
+Replace = Callable[["re.Match[str]"], str]
+
+
+class Pass:
+    """One masking pass: ``gate(text, lower)`` decides whether ``regex`` can match at all;
+    ``triggers`` are lower-case literals one of which every match holds (none: ``gate``
+    alone decides)."""
+
+    __slots__ = ("gate", "name", "regex", "replace", "triggers")
+
+    def __init__(
+        self,
+        name: str,
+        gate: Callable[[str, str], bool],
+        regex: re.Pattern[str],
+        replace: Replace,
+        triggers: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.gate = gate
+        self.regex = regex
+        self.replace = replace
+        self.triggers = triggers
+
+    def run(self, text: str, lower: str) -> str:
+        """``text`` with this pass's matches replaced (unchanged when the gate says no)."""
+        if not self.gate(text, lower):
+            return text
+        return self.regex.sub(self.replace, text)
+
+
+def any_of(*literals: str) -> Callable[[str, str], bool]:
+    """A gate: one of ``literals`` (lower case) occurs in the lower-cased text."""
+
+    def gate(text: str, lower: str) -> bool:
+        return any(literal in lower for literal in literals)
+
+    return gate
+
+
+def trie_pattern(literals: tuple[str, ...]) -> str:
+    """A regex finding any of ``literals``, factored by prefix so that the engine rejects
+    a position on its first character (a match of the shortest literal is enough)."""
+    tree: dict[str, dict] = {}  # type: ignore[type-arg]
+    for literal in literals:
+        node = tree
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:  # type: ignore[type-arg]
+        if "" in node:
+            return ""
+        alts = [re.escape(char) + emit(child) for char, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(tree)
+
+
+_CUT = ("_", "-", ".", ":")
+
+
+def keep_prefix(token: str) -> str:
+    """A provider token masked, keeping its kind: ``ghp_***``, ``AKIA***``, ``xoxb-***``."""
+    cuts = [i for i in (token.find(c) for c in _CUT) if 0 <= i < 7]
+    return (token[: min(cuts) + 1] if cuts else token[:4]) + MASK
+
+
+# --------------------------------------------------------------------------- PEM
+
+_PEM = re.compile(
+    r"-----BEGIN [A-Z0-9 ]{1,64}-----"  # the armour line
+    r"[^-]*(?:-(?!----)[^-]*)*"  # the body: stops at the next "-----"
+    r"(?:-----END [A-Z0-9 ]{1,64}-----)?"  # missing when the text was cut
+)
+
+# --------------------------------------------------------------------------- URL userinfo
+
+_URL = re.compile(r"://(?P<user>[^\s/?#@:'\"<>]*)(?::(?P<pw>[^\s/?#'\"<>]*))?@")
+
+
+def _url(match: re.Match[str]) -> str:
+    if match.group("pw") is None:
+        return f"://{MASK}@"
+    return f"://{match.group('user')}:{MASK}@"
+
+
+def _url_gate(text: str, lower: str) -> bool:
+    return "://" in text and "@" in text
+
+
+# --------------------------------------------------------------------------- tokens
+
+_B64URL = "A-Za-z0-9_-"
+# A JWT starts a run of base64url characters (or follows a URL-encoded "="): one scan per
+# run, however many "eyJ" it holds.
+_JWT = re.compile(
+    rf"eyJ(?:(?<![{_B64URL}]eyJ)|(?<=%3[Dd]eyJ))"
+    rf"[{_B64URL}]{{4,}}\.[{_B64URL}]{{4,}}\.[{_B64URL}]*"
+)
+_PROVIDERS = (
+    r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)[A-Z0-9]{16}",  # AWS access key ids
+    r"gh[pousr]_[A-Za-z0-9]{30,255}",  # GitHub classic tokens
+    r"github_pat_[A-Za-z0-9_]{22,255}",  # GitHub fine-grained tokens
+    r"glpat-[A-Za-z0-9_-]{20,255}",  # GitLab
+    r"xox[abposre]-[A-Za-z0-9-]{10,255}",  # Slack
+    r"xapp-[0-9]-[A-Za-z0-9-]{10,255}",  # Slack app-level
+    r"sk_(?:live|test)_[A-Za-z0-9]{10,255}",  # Stripe secret
+    r"rk_(?:live|test)_[A-Za-z0-9]{10,255}",  # Stripe restricted
+    r"whsec_[A-Za-z0-9+/=]{20,255}",  # Stripe webhook secret
+    r"AIza[0-9A-Za-z_-]{35}",  # Google API key
+    r"GOCSPX-[0-9A-Za-z_-]{20,255}",  # Google OAuth client secret
+    r"pypi-AgE[A-Za-z0-9_-]{20,512}",  # PyPI (and TestPyPI) macaroons
+    r"npm_[A-Za-z0-9]{36}",  # npm
+    r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",  # Shopify
+    # short prefixes: only at the start of a token (not "task-<uuid>")
+    r"ya29\.(?<![A-Za-z0-9]ya29\.)[0-9A-Za-z_-]{20,255}",  # Google OAuth access token
+    r"sk-(?<![A-Za-z0-9]sk-)(?:ant-|proj-)?[A-Za-z0-9_-]{32,255}",  # OpenAI / Anthropic
+    r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{30,64}",  # Hugging Face
+    r"SG\.(?<![A-Za-z0-9]SG\.)[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16,64}",  # SendGrid
+)
+_PROVIDER = re.compile("|".join(_PROVIDERS))
+_PROVIDER_LITERALS = (
+    "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca",
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "xapp-",
+    "sk_", "rk_", "whsec_", "aiza", "gocspx-", "pypi-", "npm_", "shp", "ya29.", "sk-",
+    "hf_", "sg.",
+)  # fmt: skip
+_PROVIDER_GATE = any_of(*_PROVIDER_LITERALS)
+
+
+def _provider(match: re.Match[str]) -> str:
+    return keep_prefix(match.group())
+
+
+# --------------------------------------------------------------------------- bearer
+
+_CREDENTIAL = "A-Za-z0-9._~+/=-"
+_BEARER = re.compile(
+    # the first character alone, so that the engine skips to the candidates quickly
+    r"(?P<scheme>[BbTt](?:(?<=[Bb])[Ee][Aa][Rr][Ee][Rr]|(?<=[Bb])[Aa][Ss][Ii][Cc]"
+    r"|(?<=[Tt])[Oo][Kk][Ee][Nn]))[ \t]{1,8}"
+    # "basic" and "token" are English words too: a digit or symbol, or 20+ letters
+    rf"(?=[A-Za-z]{{0,512}}[0-9._~+/=-]|[A-Za-z]{{20}})"
+    r"(?![A-Za-z_]{1,64}=[^=\s])"  # "Bearer expires_in=3600": a key=value, not a credential
+    rf"[{_CREDENTIAL}]{{8,}}"
+)
+
+
+def _bearer(match: re.Match[str]) -> str:
+    return f"{match.group('scheme')} {MASK}"
+
+
+# --------------------------------------------------------------------------- digits
+
+_DIGITS = re.compile(
+    r"[\d+](?:"  # the first character alone, so that the engine skips to candidates
+    # Korean resident registration number: birth date, sex digit kept (900101-1******)
+    r"(?<=\d)(?<![\d-]\d)"
+    r"(?P<rrn>\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[ ]?-[ ]?[1-8])\d{6}(?![\d-])"
+    # Korean mobile number: prefix and last four kept (010-****-5678)
+    r"|(?<![\d+-].)(?<=[0+])(?P<mpre>(?<=\+)82[ -]?1[016789]|(?<=0)1[016789])"
+    r"(?P<msep>[ .-]?)(?P<mmid>\d{3,4})(?P=msep)\d{4}(?![\d-])"
+    # card numbers (issuer digit 2-6; Luhn-valid ones are masked, the last four kept)
+    r"|(?<=[2-6])(?<![\d-]\d)(?P<card>(?:[ -]?\d){12,18})(?![\d-])"
+    r")"
+)
+_DIGITS_GATE = re.compile(r"\d(?:[ .-]?\d){9}")
+
+
+def digits_gate(text: str, lower: str) -> bool:
+    """Ten digits in a row (single separators allowed): a phone, card or id number."""
+    return _DIGITS_GATE.search(text) is not None
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        d = ord(char) - 48
+        if index % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _digits(match: re.Match[str]) -> str:
+    whole = match.group()
+    if match.group("rrn") is not None:
+        return f"{whole[:-6]}******"
+    if match.group("card") is None:
+        start, end = match.span("mmid")
+        start -= match.start()
+        end -= match.start()
+        return f"{whole[:start]}{'*' * (end - start)}{whole[end:]}"
+    digits = "".join(c for c in whole if c.isdigit())
+    if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+        return f"{MASK}{digits[-4:]}"
+    return whole
+
+
+# --------------------------------------------------------------------------- e-mail
+
+_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-].)[A-Za-z0-9._%+-]{0,63})@"
+    r"(?P<domain>[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24})"
+    r"(?![A-Za-z0-9-])"  # not \b: Hangul glued after the address is a word character
+)
+
+
+def _email(match: re.Match[str]) -> str:
+    return f"{match.group('local')[:1]}{MASK}@{match.group('domain')}"
+
+
+PEM_PASS = Pass("pem", any_of("-----begin"), _PEM, lambda match: MASK, ("-----begin",))
+URL_PASS = Pass("url", _url_gate, _URL, _url, ("://",))
+JWT_PASS = Pass("jwt", any_of("eyj"), _JWT, lambda match: MASK, ("eyj",))
+PROVIDER_PASS = Pass("provider", _PROVIDER_GATE, _PROVIDER, _provider, _PROVIDER_LITERALS)
+_BEARER_LITERALS = ("bearer", "basic", "token")
+BEARER_PASS = Pass("bearer", any_of(*_BEARER_LITERALS), _BEARER, _bearer, _BEARER_LITERALS)
+DIGITS_PASS = Pass("digits", digits_gate, _DIGITS, _digits)
+EMAIL_PASS = Pass("email", lambda text, lower: "@" in text, _EMAIL, _email, ("@",))
+
+SHAPE_PASSES = (PEM_PASS, URL_PASS, JWT_PASS, PROVIDER_PASS)
+"""The passes that run before ``key=value`` masking (whole shapes first)."""

@@ -1,0 +1,175 @@
+"""``mask_text``: the builtin passes in order, then the patterns added by the application.
+
+Order: PEM blocks, URL userinfo and tokens (whole shapes) first, then ``key=value`` and
+prose forms, Korean forms, ``Bearer`` credentials, digit shapes (resident registration
+numbers, mobile numbers, cards) and e-mail addresses. One search for the literals that every
+match of some pass holds (``eyj``, ``://``, ``password``, ``비밀``, ...) decides whether
+any pass can match; then each pass is skipped when its own gate says no. Text without
+secrets costs a lower-casing, that search and a digit check.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+
+from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.masking.keyvalue import KEYVALUE_PASS
+from rfs_monitoring.masking.korean import KOREAN_PASS
+from rfs_monitoring.masking.patterns import (
+    BEARER_PASS,
+    DIGITS_PASS,
+    EMAIL_PASS,
+    MASK,
+    SHAPE_PASSES,
+    Pass,
+    trie_pattern,
+)
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "REDACTED_ON_ERROR",
+    "Replacement",
+    "add_masking_pattern",
+    "count_fault",
+    "mask_label",
+    "mask_text",
+    "mask_text_unguarded",
+    "masking_stats",
+]
+
+REDACTED_ON_ERROR = "[REDACTED: masking failed]"
+"""What a value is replaced with when masking it failed (the fault is counted)."""
+
+MAX_TEXT_CHARS = 16_384
+"""Strings longer than this are truncated before masking (and in the output)."""
+
+Replacement = str | Callable[[re.Match[str]], str]
+
+_user_patterns: tuple[tuple[re.Pattern[str], Replacement], ...] = ()
+_lock = threading.Lock()
+_faults = [0]
+_labels: dict[str, str] = {}
+_LABEL_CACHE_SIZE = 4096
+
+
+def masking_stats() -> dict[str, int]:
+    """Counters: ``faults`` (values replaced by REDACTED_ON_ERROR), ``patterns`` (user ones)."""
+    return {"faults": _faults[0], "patterns": len(_user_patterns)}
+
+
+def count_fault() -> None:
+    """Count one value replaced by ``REDACTED_ON_ERROR``."""
+    _faults[0] += 1
+
+
+def add_masking_pattern(
+    regex: str | re.Pattern[str], replacement: Replacement = MASK
+) -> Callable[[], None]:
+    """Mask every match of ``regex`` in logged text with ``replacement``.
+
+    The pattern runs on every masked string: keep it linear (no nested or overlapping
+    quantifiers, bounded repetitions).
+
+    Args:
+        regex: a pattern string or compiled pattern.
+        replacement: a string (``re.sub`` syntax, so ``\\1`` works) or a function of the
+            match. A replacement function that raises makes the text ``REDACTED_ON_ERROR``
+            (counted), it never reaches the caller.
+
+    Returns:
+        A function that removes the pattern again.
+
+    Raises:
+        ConfigurationError: ``regex`` does not compile, or ``replacement`` is neither a
+            string nor callable.
+    """
+    global _user_patterns
+    given: object = regex
+    if isinstance(given, re.Pattern):
+        compiled: re.Pattern[str] = given
+    elif isinstance(given, str):
+        try:
+            compiled = re.compile(given)
+        except re.error as exc:
+            msg = f"masking pattern {regex!r} is not a valid regular expression: {exc}"
+            raise ConfigurationError(msg) from None
+    else:
+        msg = f"masking pattern must be a str or re.Pattern, got {type(regex).__name__}: {regex!r}"
+        raise ConfigurationError(msg)
+    how: object = replacement
+    if not isinstance(how, str) and not callable(how):
+        msg = (
+            f"masking replacement must be a str or a callable taking the match, "
+            f"got {type(replacement).__name__}: {replacement!r}"
+        )
+        raise ConfigurationError(msg)
+    entry = (compiled, replacement)
+    with _lock:
+        _user_patterns = (*_user_patterns, entry)
+        _labels.clear()
+
+    def remove() -> None:
+        global _user_patterns
+        with _lock:
+            _user_patterns = tuple(p for p in _user_patterns if p is not entry)
+            _labels.clear()
+
+    return remove
+
+
+def _run(passes: tuple[Pass, ...], text: str) -> str:
+    lower = text.lower()
+    if _TRIGGER.search(lower) is None:  # most text: no pass can match but the ungated ones
+        passes = _UNTRIGGERED
+    for each in passes:
+        masked = each.run(text, lower)
+        if masked is not text:
+            text = masked
+            lower = text.lower()
+    return text
+
+
+_ALL_PASSES = (*SHAPE_PASSES, KEYVALUE_PASS, KOREAN_PASS, BEARER_PASS, DIGITS_PASS, EMAIL_PASS)
+_UNTRIGGERED = tuple(each for each in _ALL_PASSES if not each.triggers)
+# One search for any pass's literals (factored by prefix): text holding none skips them all.
+_TRIGGER = re.compile(
+    trie_pattern(tuple(dict.fromkeys(t for each in _ALL_PASSES for t in each.triggers)))
+)
+
+
+def mask_text_unguarded(text: str) -> str:
+    """``mask_text`` for a str, raising what a user pattern raises (callers count it)."""
+    if len(text) > MAX_TEXT_CHARS:
+        text = f"{text[:MAX_TEXT_CHARS]}...[truncated {len(text) - MAX_TEXT_CHARS} chars]"
+    text = _run(_ALL_PASSES, text)
+    for pattern, replacement in _user_patterns:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def mask_text(text: str) -> str:
+    """``text`` with the secrets in it masked; never raises.
+
+    A non-str argument is converted with ``str()`` first. On an internal error the result
+    is ``REDACTED_ON_ERROR`` and the fault is counted (``masking_stats()["faults"]``).
+    """
+    given: object = text
+    try:
+        return mask_text_unguarded(given if isinstance(given, str) else str(given))
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        count_fault()
+        return REDACTED_ON_ERROR
+
+
+def mask_label(label: str) -> str:
+    """``mask_text(label)``, cached per distinct label: for error codes, types and other
+    label values that repeat (metric labels, the codes of exceptions); never raises."""
+    known = _labels.get(label)
+    if known is None:
+        known = mask_text(label)
+        if len(_labels) >= _LABEL_CACHE_SIZE:
+            _labels.clear()
+        _labels[label] = known
+    return known
