@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import random
 import socket
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks._util import table
+from benchmarks._util import record_an_hour, table
 
 T0 = 1_700_000_000.0 - 1_700_000_000.0 % 86400
 OPERATIONS = 100
@@ -43,6 +42,9 @@ class _Clock:
 
     def __call__(self) -> float:
         return self.t
+
+    def set(self, t: float) -> None:
+        self.t = t
 
 
 def _no_resources() -> tuple[float | None, float | None]:
@@ -88,26 +90,9 @@ def _build(samples: int) -> tuple[Any, Any, float]:
         )
         apps.append(app)
 
-    rng = random.Random(7)
-    durations = [rng.lognormvariate(3.0, 0.6) for _ in range(4096)]
-    messages = [f"error kind {k}: user {{}} not found in shard {k % 4}" for k in range(20)]
-    step = 3600.0 / samples
-    record = collector.record
-    started = time.perf_counter()
-    for i in range(samples):
-        clock.t = T0 + i * step
-        if i % 20 == 7:
-            record(
-                f"op-{i % OPERATIONS:03d}",
-                success=False,
-                duration_ms=durations[i & 4095],
-                error_code="NOT_FOUND",
-                error_type="APIError",
-                error_message=messages[(i // 20) % 20].format(i),
-            )
-        else:
-            record(f"op-{i % OPERATIONS:03d}", success=True, duration_ms=durations[i & 4095])
-    fill_seconds = time.perf_counter() - started
+    fill_seconds = record_an_hour(
+        collector.record, clock.set, samples=samples, start=T0, operations=OPERATIONS
+    )
     clock.t = T0 + 3600.0
     asyncio.run(manager.evaluate())
     return apps[0], apps[1], fill_seconds

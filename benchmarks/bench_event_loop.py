@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import random
 import socket
 import time
 from typing import Any
 
-from benchmarks._util import table
+from benchmarks._util import record_an_hour, table
 
 OPERATIONS = 100
 ANCHOR = "/ping"
@@ -52,6 +51,9 @@ class _Clock:
 
     def __call__(self) -> float:
         return time.time() if self.t is None else self.t
+
+    def set(self, t: float) -> None:
+        self.t = t
 
 
 def _no_resources() -> tuple[float | None, float | None]:
@@ -87,28 +89,15 @@ def _build(samples: int) -> tuple[Any, float]:
         return {"ok": True}
 
     app.include_router(monitoring_router(collector, manager, start_alerts=False))
-    rng = random.Random(7)
-    durations = [rng.lognormvariate(3.0, 0.6) for _ in range(4096)]
-    messages = [f"error kind {k}: user {{}} not found in shard {k % 4}" for k in range(20)]
-    start = time.time() - 3600.0
-    step = 3600.0 / samples
-    record = collector.record
-    began = time.perf_counter()
-    for i in range(samples):
-        clock.t = start + i * step
-        if i % 20 == 7:
-            record(
-                f"op-{i % OPERATIONS:03d}",
-                success=False,
-                duration_ms=durations[i & 4095],
-                error_code="NOT_FOUND",
-                error_type="APIError",
-                error_message=messages[(i // 20) % 20].format(i),
-            )
-        else:
-            record(f"op-{i % OPERATIONS:03d}", success=True, duration_ms=durations[i & 4095])
+    fill = record_an_hour(
+        collector.record,
+        clock.set,
+        samples=samples,
+        start=time.time() - 3600.0,
+        operations=OPERATIONS,
+    )
     clock.t = None  # live from here on
-    return app, time.perf_counter() - began
+    return app, fill
 
 
 def _free_port() -> int:

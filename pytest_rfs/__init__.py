@@ -11,9 +11,11 @@ the metrics modules.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+from rfs_monitoring.lazy import lazy_exports
 
 # Before the helper modules are imported, so that their plain ``assert`` statements get
 # pytest's detailed explanations (an editable install is not found by pytest's own scan).
@@ -65,16 +67,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _MODULES.get(name)
-    if module_name is None:
-        msg = f"module 'pytest_rfs' has no attribute {name!r}"
-        raise AttributeError(msg)
-    import importlib
-
-    value = getattr(importlib.import_module(f"pytest_rfs.{module_name}"), name)
-    globals()[name] = value  # later accesses skip __getattr__
-    return value
+__getattr__ = lazy_exports(__name__, globals(), _MODULES)
 
 
 __all__ = [

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rfs_monitoring.lazy import lazy_exports
+
 if TYPE_CHECKING:
     from rfs_monitoring.alerts import AlertConfiguration, AlertManager
     from rfs_monitoring.context import bind_log_context, correlation_context, get_correlation_id
@@ -160,16 +162,7 @@ def _servable(module_name: str) -> bool:
         return False
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _CORE.get(name) or _LAZY.get(name)
-    if module_name is None:
-        msg = f"module 'rfs_monitoring' has no attribute {name!r}"
-        raise AttributeError(msg)
-    import importlib
-
-    value = getattr(importlib.import_module(f"rfs_monitoring.{module_name}"), name)
-    globals()[name] = value  # later accesses skip __getattr__
-    return value
+__getattr__ = lazy_exports(__name__, globals(), {**_CORE, **_LAZY})
 
 
 __all__ = [

@@ -32,7 +32,9 @@ JSON schema as Markdown tables), ``wiring`` (``configure``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rfs_monitoring.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pytest_rfs.report.baseline import Comparison, OperationDelta, Regression, load_baseline
@@ -118,16 +120,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _MODULES.get(name)
-    if module_name is None:
-        msg = f"module 'pytest_rfs.report' has no attribute {name!r}"
-        raise AttributeError(msg)
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
-    globals()[name] = value  # later accesses skip __getattr__
-    return value
+__getattr__ = lazy_exports(__name__, globals(), _MODULES)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import contextvars
 import inspect
+import os
 import threading
 from collections.abc import Awaitable, Coroutine, Iterable, MutableMapping
 from typing import Any, cast
@@ -61,13 +62,19 @@ class DeliveryPool:
             msg = f"DeliveryPool max_threads must be an int >= 1, got {max_threads!r}"
             raise ConfigurationError(msg)
         self.max_threads = max_threads
+        self._dropped = 0
+        self._fresh_process_state()
+
+    def _fresh_process_state(self) -> None:
+        """Threads, slots and the lock of this process: a forked child inherits neither
+        the parent's threads nor its busy slots, so it starts over with its own."""
+        self._pid = os.getpid()
         self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_threads, thread_name_prefix="rfs-alert-notifier"
+            max_workers=self.max_threads, thread_name_prefix="rfs-alert-notifier"
         )
-        self._slots = threading.BoundedSemaphore(max_threads)
+        self._slots = threading.BoundedSemaphore(self.max_threads)
         self._lock = threading.Lock()
         self._busy = 0
-        self._dropped = 0
 
     def __repr__(self) -> str:
         return f"DeliveryPool(max_threads={self.max_threads})"
@@ -84,6 +91,8 @@ class DeliveryPool:
         Raises:
             PoolFullError: every slot is taken (counted in ``dropped``).
         """
+        if self._pid != os.getpid():
+            self._fresh_process_state()
         if not self._slots.acquire(blocking=False):
             with self._lock:
                 self._dropped += 1

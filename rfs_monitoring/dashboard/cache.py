@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -50,6 +51,7 @@ class SnapshotCache:
         "_entries",
         "_inflight",
         "_lock",
+        "_pid",
         "_tasks",
         "_worker",
         "max_entries",
@@ -62,11 +64,21 @@ class SnapshotCache:
         self.seconds = seconds
         self.max_entries = max_entries
         self._clock = clock
-        self._lock = threading.Lock()
         self._entries: dict[tuple[object, ...], tuple[float, Result[Any, APIError]]] = {}
-        self._inflight: dict[tuple[object, ...], concurrent.futures.Future[Any]] = {}
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._fresh_process_state()
+
+    def _fresh_process_state(self) -> None:
+        """The lock, the computations in flight and the worker thread of this process.
+
+        A forked child (gunicorn with ``--preload``, a test harness) inherits a worker whose
+        thread does not exist there and computations that will never finish: it starts
+        over with its own.
+        """
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple[object, ...], concurrent.futures.Future[Any]] = {}
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
 
     def __len__(self) -> int:
@@ -92,6 +104,8 @@ class SnapshotCache:
         reaches every request that awaited it (and is counted in ``errors``). A request
         that is cancelled leaves the computation running for the others.
         """
+        if self._pid != os.getpid():
+            self._fresh_process_state()
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None and hit[0] > self._clock():

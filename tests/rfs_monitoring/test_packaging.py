@@ -136,12 +136,13 @@ LIGHT_IMPORT = textwrap.dedent(
 class TestLightImport:
     def test_import_rfs_monitoring_loads_only_the_core_it_needs(self) -> None:
         """Every public name is served on first access; the import itself loads only
-        ``mono`` (and what it needs), to install the chain observer's stand-in."""
+        ``mono`` (and what it needs), to install the chain observer's stand-in, and ``lazy``."""
         proc = run_python(LIGHT_IMPORT)
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout.strip().splitlines()[-1])
         assert report["after_import"] == [
             "rfs_monitoring.errors",
+            "rfs_monitoring.lazy",
             "rfs_monitoring.mono",
             "rfs_monitoring.result",
         ]
