@@ -12,8 +12,6 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
-import anyio.to_thread
-
 from rfs_monitoring.alerts import AlertManager, AlertStatus
 from rfs_monitoring.dashboard.models import (
     HealthStatus,
@@ -22,6 +20,7 @@ from rfs_monitoring.dashboard.models import (
     ResultPatternHealth,
 )
 from rfs_monitoring.dashboard.queries import is_finite_number
+from rfs_monitoring.dashboard.threads import off_the_loop
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.metrics import (
     OperationMetrics,
@@ -157,15 +156,6 @@ def summarise(metrics: OperationMetrics, thresholds: HealthThresholds) -> Operat
     )
 
 
-async def check_health(
-    collector: ResultMetricsCollector,
-    alert_manager: AlertManager,
-    thresholds: HealthThresholds,
-) -> ResultPatternHealth:
-    """``health_report`` computed in a worker thread (never on the event loop)."""
-    return await anyio.to_thread.run_sync(health_report, collector, alert_manager, thresholds)
-
-
 def health_report(
     collector: ResultMetricsCollector,
     alert_manager: AlertManager,
@@ -204,3 +194,8 @@ def health_report(
         collector=collector_stats,
         collector_memory_bytes=int(collector_stats.get("memory_bytes", 0)),
     )
+
+
+check_health = off_the_loop(
+    health_report, "``health_report`` computed in a worker thread (never on the event loop)."
+)

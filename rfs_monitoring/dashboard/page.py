@@ -8,20 +8,12 @@ autoescapes every value, so the view-model carries plain text.
 
 from __future__ import annotations
 
-from rfs_monitoring.alerts import AlertManager
-from rfs_monitoring.dashboard.health import HealthThresholds
-from rfs_monitoring.dashboard.view import (
-    DEFAULT_CHART_POINTS,
-    DEFAULT_CHART_RANGE,
-    ChartRange,
-    DashboardView,
-    build_view,
-)
+from rfs_monitoring.dashboard.threads import composed, off_the_loop
+from rfs_monitoring.dashboard.view import DashboardView, compose_view
 from rfs_monitoring.errors import MissingExtraError
-from rfs_monitoring.metrics import ResultMetricsCollector, query
+from rfs_monitoring.metrics import query
 
 try:
-    import anyio.to_thread
     import jinja2
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
@@ -68,30 +60,7 @@ def render_login(title: str, *, signed_in: bool, error: str | None = None) -> st
     return TEMPLATES.get_template(_LOGIN).render(title=title, signed_in=signed_in, error=error)
 
 
-async def render_dashboard(
-    collector: ResultMetricsCollector,
-    alert_manager: AlertManager,
-    thresholds: HealthThresholds,
-    *,
-    time_range: str | float = "1h",
-    operation: str = "*",
-    refresh_seconds: int = 5,
-    api_base: str = "/monitoring",
-    title: str = "rfs-monitoring",
-    chart_range: ChartRange = DEFAULT_CHART_RANGE,
-    chart_points: int = DEFAULT_CHART_POINTS,
-) -> str:
-    """The dashboard page as HTML (see ``view.build_view`` for the arguments)."""
-    view = await build_view(
-        collector,
-        alert_manager,
-        thresholds,
-        time_range=time_range,
-        operation=operation,
-        refresh_seconds=refresh_seconds,
-        api_base=api_base,
-        title=title,
-        chart_range=chart_range,
-        chart_points=chart_points,
-    )
-    return await anyio.to_thread.run_sync(render_page, view)
+render_dashboard = off_the_loop(
+    composed(compose_view, render_page),
+    "The dashboard page as HTML, built and rendered in a worker thread (see ``compose_view``).",
+)

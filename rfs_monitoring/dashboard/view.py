@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import urllib.parse
 from collections.abc import Iterable, Sequence
-
-import anyio.to_thread
 
 from rfs_monitoring.alerts import AlertManager, AlertStatus
 from rfs_monitoring.dashboard.charts import LATENCY_SERIES, SUCCESS_SERIES, ChartView, chart_view
 from rfs_monitoring.dashboard.health import HealthThresholds, overall_status
 from rfs_monitoring.dashboard.models import HealthStatus
+from rfs_monitoring.dashboard.threads import off_the_loop
 from rfs_monitoring.metrics import (
     OTHER,
     ErrorSummary,
@@ -223,37 +221,6 @@ def _span_note(points: Sequence[SeriesPoint]) -> str:
     return f"last {span_text} in {step:g} s buckets"
 
 
-async def build_view(
-    collector: ResultMetricsCollector,
-    alert_manager: AlertManager,
-    thresholds: HealthThresholds,
-    *,
-    time_range: str | float = "1h",
-    operation: str = "*",
-    refresh_seconds: int = 5,
-    api_base: str = "/monitoring",
-    title: str = "rfs-monitoring",
-    chart_range: ChartRange = DEFAULT_CHART_RANGE,
-    chart_points: int = DEFAULT_CHART_POINTS,
-) -> DashboardView:
-    """``compose_view`` computed in a worker thread (never on the event loop)."""
-    return await anyio.to_thread.run_sync(
-        functools.partial(
-            compose_view,
-            collector,
-            alert_manager,
-            thresholds,
-            time_range=time_range,
-            operation=operation,
-            refresh_seconds=refresh_seconds,
-            api_base=api_base,
-            title=title,
-            chart_range=chart_range,
-            chart_points=chart_points,
-        )
-    )
-
-
 def compose_view(
     collector: ResultMetricsCollector,
     alert_manager: AlertManager,
@@ -326,6 +293,11 @@ def compose_view(
         api_base=api_base,
         cap_warning=_cap_warning(collector),
     )
+
+
+build_view = off_the_loop(
+    compose_view, "``compose_view`` computed in a worker thread (never on the event loop)."
+)
 
 
 def _cap_warning(collector: ResultMetricsCollector) -> str:
