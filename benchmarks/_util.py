@@ -69,3 +69,79 @@ def record_an_hour(
         else:
             record(f"op-{i % operations:03d}", success=True, duration_ms=durations[i & 4095])
     return time.perf_counter() - began
+
+
+class ReplayClock:
+    """A clock that replays a fill (``set``) and then runs live from where the fill ended.
+
+    ``go_live()`` makes it follow the wall clock (``time.time()`` minus the offset to the
+    fill's end): time passes at its real pace and never sits on a minute or hour boundary,
+    so queries pay for the partial buckets at a window's edges as in production.
+    """
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+        self.offset: float | None = None
+
+    def __call__(self) -> float:
+        if self.offset is None:
+            return self.t
+        return time.time() - self.offset
+
+    def set(self, t: float) -> None:
+        self.t = t
+
+    def go_live(self) -> None:
+        self.offset = time.time() - self.t
+
+
+def unaligned_start(seconds: float = 3600.0) -> float:
+    """A fill start ``seconds`` before now, off every minute boundary (by 17.3 s)."""
+    now = time.time()
+    return now - now % 60 + 17.3 - seconds
+
+
+class Traffic:
+    """Continuous traffic while a benchmark measures: a thread calling ``record`` (the
+    collector's signature) ``per_second`` times a second over ``operations`` names, one call
+    in 20 failing. Use as a context manager; ``calls`` counts what it recorded."""
+
+    def __init__(
+        self, record: Callable[..., object], *, operations: int = 100, per_second: int = 1000
+    ) -> None:
+        import threading
+
+        self.record = record
+        self.operations = operations
+        self.per_second = per_second
+        self.calls = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-traffic", daemon=True)
+
+    def _run(self) -> None:
+        batch = max(self.per_second // 100, 1)  # a batch every 10 ms
+        i = 0
+        while not self._stop.wait(0.01):
+            for _ in range(batch):
+                i += 1
+                name = f"op-{i % self.operations:03d}"
+                if i % 20 == 7:
+                    self.record(
+                        name,
+                        success=False,
+                        duration_ms=float(5 + i % 90),
+                        error_code="NOT_FOUND",
+                        error_type="APIError",
+                        error_message=f"user {i} not found",
+                    )
+                else:
+                    self.record(name, success=True, duration_ms=float(5 + i % 90))
+            self.calls += batch
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)

@@ -28,7 +28,8 @@ _MAX_REPR = 480
 
 def describe_value(value: object) -> str:
     """A short one-line description of a Result payload (APIError codes shown by name)."""
-    if isinstance(value, APIError):
+    # an exception that is also an APIError (ResultTimeoutError) keeps its own repr
+    if isinstance(value, APIError) and not isinstance(value, BaseException):
         return (
             f"APIError(code={value.code.value}, message={value.message!r}, "
             f"details={value.details!r})"

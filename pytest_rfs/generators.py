@@ -70,6 +70,7 @@ def _builders() -> dict[ErrorCode, Callable[[random.Random], APIError]]:
         ErrorCode.INTERNAL_ERROR: lambda rng: APIError.internal(details={"incident": ident(rng)}),
         ErrorCode.SERVICE_UNAVAILABLE: lambda rng: APIError.service_unavailable(),
         ErrorCode.TIMEOUT: timeout,
+        ErrorCode.CANCELLED: lambda rng: APIError.cancelled(),
     }
 
 

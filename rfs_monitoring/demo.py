@@ -5,9 +5,8 @@ is ``get_user`` exactly as in the plan (``@handle_result`` over ``@log_result_op
 over a ``MonoResult`` chain with ``log_step`` / ``log_error`` / ``timeout(5.0)``), backed by a
 small in-memory user service; ``GET /analytics/performance`` is the plan's
 ``get_performance_metrics``; the monitoring router is mounted under ``/monitoring``.
-``run()`` serves it with uvicorn, writes JSON logs to stdout and (for ``demo``) runs a
-traffic generator against itself that produces successes, not-founds, validation errors
-and timeouts, so the dashboard has something to show.
+``TrafficGenerator`` sends it successes, not-founds, validation errors and timeouts, so the
+dashboard has something to show; ``demo_server.run()`` serves both (``rfs-monitoring demo``).
 """
 
 from __future__ import annotations
@@ -15,27 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import logging
 import random
-import secrets
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from typing import IO
+from collections.abc import Callable
 
 from rfs_monitoring.alerts import AlertManager
 from rfs_monitoring.dashboard import api_key_auth, monitoring_router
 from rfs_monitoring.errors import APIError, ConfigurationError, MissingExtraError
-from rfs_monitoring.masking import mask_access_log
 from rfs_monitoring.metrics import OperationMetrics, ResultMetricsCollector
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success
-from rfs_monitoring.result_logging import configure_logging, flush_logs, log_result_operation
+from rfs_monitoring.result_logging import log_result_operation
 
 try:
     import httpx
-    import uvicorn
     from fastapi import FastAPI
 
     from rfs_monitoring.web import (
@@ -54,8 +47,8 @@ __all__ = [
     "UserRecord",
     "UserResponse",
     "create_app",
+    "demo_alert_manager",
     "format_performance_report",
-    "run",
     "validate_user_response",
 ]
 
@@ -83,7 +76,13 @@ class UserResponse:
 
 @dataclasses.dataclass(frozen=True)
 class PerformanceMetrics:
-    """The performance report of ``GET /analytics/performance``."""
+    """The performance report of ``GET /analytics/performance``.
+
+    ``availability_percent`` counts calls without a server fault or timeout;
+    ``client_error_percent`` the 4xx answers (the caller's fault, shown, not unhealthy).
+    ``requests_per_second`` is over the part of the window holding data,
+    ``current_requests_per_second`` over the last minute.
+    """
 
     operation: str
     time_window: str
@@ -94,6 +93,9 @@ class PerformanceMetrics:
     p99_ms: float
     requests_per_second: float
     error_breakdown: dict[str, int]
+    availability_percent: float = 100.0
+    client_error_percent: float = 0.0
+    current_requests_per_second: float = 0.0
 
 
 class InMemoryUserService:
@@ -169,18 +171,26 @@ def format_performance_report(metrics: OperationMetrics) -> Result[PerformanceMe
             p99_ms=round(metrics.p99_response_time_ms, 2),
             requests_per_second=round(metrics.requests_per_second, 3),
             error_breakdown=dict(metrics.error_breakdown),
+            availability_percent=round(metrics.availability * 100.0, 2),
+            client_error_percent=round(metrics.client_error_rate * 100.0, 2),
+            current_requests_per_second=round(metrics.current_requests_per_second, 3),
         )
     )
 
 
 def demo_alert_manager(collector: ResultMetricsCollector | None = None) -> AlertManager:
-    """An alert manager with the demo's rules (the generated errors and timeouts fire two)."""
+    """An alert manager with the demo's rules (the generated errors and timeouts fire two).
+
+    The first judges client errors (not-found, validation) on purpose: by default health and
+    alerts judge availability and latency, and a rule on ``client_error_rate`` is how a user
+    asks to be told about client errors too.
+    """
     manager = AlertManager(collector, interval=2.0)
     manager.add(
         {
-            "name": "user lookups failing",
+            "name": "user lookups: many client errors",
             "operation": "user_retrieval",
-            "metric": "error_rate",
+            "metric": "client_error_rate",
             "threshold": 0.2,
             "window": "1m",
             "for_seconds": 4,
@@ -228,13 +238,13 @@ def create_app(
     install_result_routes(app)
     app.add_middleware(CorrelationIdMiddleware)
 
-    # The plan's target pattern, as written there (its annotation leaves out the
-    # ResultTimeoutError of .timeout(), which handle_result serves as 504).
+    # The plan's target pattern, as written there (the ResultTimeoutError of .timeout() is
+    # an APIError with code TIMEOUT, served as 504).
     @app.get("/users/{user_id}")
     @handle_result
     @log_result_operation("user_retrieval")  # 자동 로깅 데코레이터
     async def get_user(user_id: str) -> Result[UserResponse, APIError]:
-        return await (  # type: ignore[return-value]
+        return await (
             MonoResult.from_async_result(lambda: user_service.get_user_async(user_id))
             .log_step("user_service_call")  # 중간 단계 로깅
             .bind_result(lambda user: validate_user_response(user))
@@ -377,116 +387,3 @@ class TrafficGenerator:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _say(stream: IO[str], text: str) -> None:
-    stream.write(text + "\n")
-    stream.flush()
-
-
-async def serve(
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    duration: float | None = None,
-    traffic: bool = True,
-    rps: float = 20.0,
-    out: IO[str] | None = None,
-    api_key: str | None = None,
-) -> int:
-    """Serve the demo app with uvicorn (and traffic) until interrupted or ``duration`` ends.
-
-    The monitoring API is guarded by ``api_key`` (a fresh random one when None), printed with
-    the dashboard URL: sign in at ``/monitoring/login`` or send it as ``X-API-Key``.
-    """
-    stream = out if out is not None else sys.stdout
-    key = api_key or secrets.token_urlsafe(18)
-    base_url = f"http://{host}:{port}"
-    generator = TrafficGenerator(base_url, rps=rps) if traffic else None
-
-    tasks: list[asyncio.Future[None]] = []
-
-    async def stop_traffic() -> None:
-        while tasks:
-            task = tasks.pop()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if generator is not None:
-            tasks.append(asyncio.ensure_future(generator.run()))
-        try:
-            yield
-        finally:
-            await stop_traffic()
-
-    shown_host = f"[{host}]" if ":" in host else host
-    _say(
-        stream, f"rfs-monitoring demo: dashboard at http://{shown_host}:{port}/monitoring/dashboard"
-    )
-    _say(
-        stream,
-        f"  API: http://{shown_host}:{port}/users/u-001 · /analytics/performance · "
-        f"/monitoring/operations · /docs"
-        + (f" · traffic {rps:g} req/s" if traffic else "")
-        + (f" · stops after {duration:g} s" if duration else " · Ctrl+C stops"),
-    )
-    _say(
-        stream,
-        f"  monitoring API key: {key} (sign in at http://{shown_host}:{port}/monitoring/login, "
-        "or send the header X-API-Key)",
-    )
-    app = create_app(lifespan=lifespan, api_key=key)
-    # uvicorn's records (its error log, and access lines when enabled) show request URLs:
-    # an ``api_key=`` / ``token=`` query parameter in them is masked before any handler
-    mask_access_log()
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-
-    async def stop_later(seconds: float) -> None:
-        await asyncio.sleep(seconds)
-        await stop_traffic()
-        server.should_exit = True
-
-    stopper = asyncio.ensure_future(stop_later(duration)) if duration else None
-    try:
-        await server.serve()
-    except SystemExit as exc:  # uvicorn exits when it cannot bind or start the app
-        _say(
-            sys.stderr,
-            f"rfs-monitoring: the server could not start on {host}:{port} "
-            "(is the port in use? see the log above)",
-        )
-        return exc.code if isinstance(exc.code, int) else 1
-    finally:
-        if stopper is not None:
-            stopper.cancel()
-    return 0
-
-
-def run(
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    duration: float | None = None,
-    traffic: bool = True,
-    rps: float = 20.0,
-) -> int:
-    """Configure JSON logging to stdout and serve the demo; returns the exit status."""
-    configure_logging(json=True, service_name="rfs-monitoring-demo", environment="demo")
-    # One line per request comes from the Result entries; the generator's client stays quiet.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        return asyncio.run(serve(host=host, port=port, duration=duration, traffic=traffic, rps=rps))
-    finally:
-        flush_logs(timeout=2.0)

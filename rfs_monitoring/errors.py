@@ -8,7 +8,8 @@ Exceptions raised by this package all derive from one root::
     ├── ConfigurationError     a bad argument or setting (also ValueError)
     ├── MissingExtraError      an optional dependency is not installed (also ImportError)
     ├── ArchiveError           the metrics archive could not be written or read (also OSError)
-    └── ResultTimeoutError     a MonoResult timed out (also TimeoutError); a Failure value
+    └── ResultTimeoutError     a MonoResult timed out (also TimeoutError and an APIError
+                               with code TIMEOUT); a Failure value
 
 ``ErrorCode`` and ``APIError`` are *values* carried inside ``Failure``; each code maps
 to an HTTP status used by the FastAPI glue.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -34,10 +36,12 @@ __all__ = [
     "ResultTimeoutError",
     "RfsMonitoringError",
     "UnwrapError",
+    "classify_code",
     "classify_error",
     "code_text",
     "error_code_of",
     "fault_of_status",
+    "is_cancelled",
     "is_timeout",
     "known_code_of",
 ]
@@ -104,35 +108,6 @@ class ArchiveError(RfsMonitoringError, OSError):
         self.kind = kind
 
 
-class ResultTimeoutError(RfsMonitoringError, TimeoutError):
-    """A MonoResult did not finish within its timeout.
-
-    Carried as ``Failure(ResultTimeoutError(...))``; ``str()`` says "timed out" and
-    "timeout" (what the plan's ``assert_mono_result_timeout`` looks for).
-
-    Attributes:
-        seconds: the timeout that expired.
-        operation: the operation name, when known.
-    """
-
-    def __init__(self, seconds: float, operation: str | None = None) -> None:
-        what = f"operation {operation!r}" if operation else "operation"
-        super().__init__(f"{what} timed out after {seconds:g} seconds (timeout exceeded)")
-        self.seconds = seconds
-        self.operation = operation
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ResultTimeoutError):
-            return NotImplemented
-        return (self.seconds, self.operation) == (other.seconds, other.operation)
-
-    def __hash__(self) -> int:
-        return hash((ResultTimeoutError, self.seconds, self.operation))
-
-    def __repr__(self) -> str:
-        return f"ResultTimeoutError(seconds={self.seconds!r}, operation={self.operation!r})"
-
-
 class ErrorCode(str, enum.Enum):
     """Error codes of APIError, each tied to one HTTP status (``.http_status``)."""
 
@@ -147,6 +122,7 @@ class ErrorCode(str, enum.Enum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     TIMEOUT = "TIMEOUT"
+    CANCELLED = "CANCELLED"
 
     @property
     def http_status(self) -> int:
@@ -169,6 +145,8 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.TIMEOUT: 504,
+    # nginx's "client closed request": the caller went away (or the task was cancelled)
+    ErrorCode.CANCELLED: 499,
 }
 
 
@@ -294,11 +272,17 @@ class APIError:
         return cls(ErrorCode.TIMEOUT, message, details)
 
     @classmethod
+    def cancelled(cls, message: str = "Operation cancelled") -> APIError:
+        """The operation was cancelled before it finished (499)."""
+        return cls(ErrorCode.CANCELLED, message)
+
+    @classmethod
     def from_service_error(cls, error: object) -> APIError:
         """Turn any error value into the APIError a client should see.
 
         - an APIError is returned unchanged;
         - a ``ResultTimeoutError`` / ``TimeoutError`` becomes TIMEOUT (504);
+        - a ``CancelledError`` (asyncio's or concurrent.futures') becomes CANCELLED (499);
         - an object with a ``code`` naming an ErrorCode keeps that code and its
           ``message`` (else its ``str()``): it was written for clients;
         - ``PermissionError`` becomes FORBIDDEN, ``ConnectionError`` SERVICE_UNAVAILABLE and
@@ -310,12 +294,14 @@ class APIError:
         The text of an exception is never shown to clients (it may hold internals: SQL,
         paths, secrets); its type goes into ``details["error_type"]``.
         """
+        if isinstance(error, ResultTimeoutError):  # an APIError too: made a plain one
+            return cls.timeout(str(error), error.seconds)
         if isinstance(error, APIError):
             return error
-        if isinstance(error, ResultTimeoutError):
-            return cls.timeout(str(error), error.seconds)
         if isinstance(error, _timeout_types()):
             return cls.timeout()
+        if isinstance(error, _cancelled_types()):
+            return cls.cancelled()
         code = known_code_of(error)
         if code is not None:
             message = getattr(error, "message", None)
@@ -332,6 +318,52 @@ class APIError:
         return cls.internal(details=details)
 
 
+class ResultTimeoutError(RfsMonitoringError, TimeoutError, APIError):
+    """A MonoResult did not finish within its timeout.
+
+    Carried as ``Failure(ResultTimeoutError(...))``; ``str()`` says "timed out" and
+    "timeout" (what the plan's ``assert_mono_result_timeout`` looks for). It is also an
+    ``APIError`` with code TIMEOUT (504), ``message`` its ``str()`` and ``details``
+    ``{"timeout_seconds": seconds}`` (and ``"operation"`` when known): a chain whose errors
+    are APIErrors stays one after ``.timeout()``, for the type checker and at run time.
+
+    Attributes:
+        seconds: the timeout that expired.
+        operation: the operation name, when known.
+    """
+
+    def __init__(self, seconds: float, operation: str | None = None) -> None:
+        what = f"operation {operation!r}" if operation else "operation"
+        text = f"{what} timed out after {seconds:g} seconds (timeout exceeded)"
+        Exception.__init__(self, text)
+        details: dict[str, Any] = {"timeout_seconds": seconds}
+        if operation:
+            details["operation"] = operation
+        # APIError is frozen: its fields are set past its __setattr__
+        object.__setattr__(self, "code", ErrorCode.TIMEOUT)
+        object.__setattr__(self, "message", text)
+        object.__setattr__(self, "details", details)
+        self.seconds = seconds
+        self.operation = operation
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResultTimeoutError):
+            return NotImplemented
+        return (self.seconds, self.operation) == (other.seconds, other.operation)
+
+    def __hash__(self) -> int:
+        return hash((ResultTimeoutError, self.seconds, self.operation))
+
+    def __reduce__(self) -> tuple[type[ResultTimeoutError], tuple[float, str | None]]:
+        return (ResultTimeoutError, (self.seconds, self.operation))
+
+    def __repr__(self) -> str:
+        return f"ResultTimeoutError(seconds={self.seconds!r}, operation={self.operation!r})"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def _timeout_types() -> tuple[type[BaseException], ...]:
     # asyncio.TimeoutError is TimeoutError from Python 3.11 on; on 3.10 it is its own class,
     # and none of it can exist before asyncio is imported: no need to import asyncio here.
@@ -339,11 +371,24 @@ def _timeout_types() -> tuple[type[BaseException], ...]:
     return (TimeoutError,) if asyncio is None else (TimeoutError, asyncio.TimeoutError)
 
 
+def _cancelled_types() -> tuple[type[BaseException], ...]:
+    # asyncio's CancelledError is a BaseException, concurrent.futures' an Exception; neither
+    # can be raised before its module is imported
+    found: list[type[BaseException]] = []
+    for name in ("asyncio", "concurrent.futures"):
+        module = sys.modules.get(name)
+        kind = getattr(module, "CancelledError", None)
+        if isinstance(kind, type) and issubclass(kind, BaseException):
+            found.append(kind)
+    return tuple(found)
+
+
 def error_code_of(error: object) -> str | None:
     """The code an error value carries, as a string, or None.
 
     An APIError's code; a ``code`` attribute that is a str or an int (or an enum member of
-    either, e.g. an ErrorCode); ``"TIMEOUT"`` for a timeout without a code of its own. The
+    either, e.g. an ErrorCode); ``"TIMEOUT"`` for a timeout and ``"CANCELLED"`` for a
+    ``CancelledError`` without a code of their own. The
     logging decorator and ``ResultMetricsCollector.record_result`` both describe errors
     with it, so an error has the same code in the log and in the metrics.
 
@@ -358,6 +403,8 @@ def error_code_of(error: object) -> str | None:
         return str(raw)
     if isinstance(error, _timeout_types()):
         return ErrorCode.TIMEOUT.value
+    if isinstance(error, _cancelled_types()):
+        return ErrorCode.CANCELLED.value
     return None
 
 
@@ -376,6 +423,15 @@ def is_timeout(error: object) -> bool:
     return code is not None and code_text(code) == ErrorCode.TIMEOUT.value
 
 
+def is_cancelled(error: object) -> bool:
+    """Whether ``error`` is a cancellation: a CancelledError or any error whose code is
+    CANCELLED."""
+    if isinstance(error, _cancelled_types()):
+        return True
+    code = getattr(error, "code", None)
+    return code is not None and code_text(code) == ErrorCode.CANCELLED.value
+
+
 def known_code_of(error: object) -> ErrorCode | None:
     """The ErrorCode an error's ``code`` attribute names (any case), or None."""
     raw = getattr(error, "code", None)
@@ -390,20 +446,25 @@ def known_code_of(error: object) -> ErrorCode | None:
 
 
 class FaultKind(str, enum.Enum):
-    """Whose fault an error is: the client's (4xx), the server's (5xx) or a timeout."""
+    """Whose fault an error is: the client's (4xx), the server's (5xx), a timeout (504) or
+    nobody's: the call was cancelled (499)."""
 
     CLIENT = "client"
     SERVER = "server"
     TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
 
     def __str__(self) -> str:
         return self.value
 
 
 def fault_of_status(status: int) -> FaultKind:
-    """The fault kind an HTTP status stands for: 504 a timeout, 4xx the client, else the server."""
+    """The fault kind an HTTP status stands for: 504 a timeout, 499 a cancellation, other
+    4xx the client, anything else the server."""
     if status == ErrorCode.TIMEOUT.http_status:
         return FaultKind.TIMEOUT
+    if status == ErrorCode.CANCELLED.http_status:
+        return FaultKind.CANCELLED
     if 400 <= status < 500:
         return FaultKind.CLIENT
     return FaultKind.SERVER
@@ -421,26 +482,44 @@ class ErrorClassification:
 _UNKNOWN_CODE = "UNKNOWN"
 
 
+def _status_of_code(code: str) -> int | None:
+    known = ErrorCode.__members__.get(code.upper())
+    if known is not None:
+        return known.http_status
+    if code.isdigit() and 400 <= int(code) <= 599:
+        return int(code)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def classify_code(code: str) -> ErrorClassification:
+    """The classification of an error code given as text (what the metrics keep).
+
+    An ErrorCode's name in any case takes its status, a number between 400 and 599 is a
+    status itself, anything else is a server fault (500). ``classify_error`` is this rule
+    applied to an error value's code (where a timeout without a known code is a timeout).
+    """
+    status = _status_of_code(code)
+    if status is None:
+        status = 500
+    return ErrorClassification(code, status, fault_of_status(status))
+
+
 def classify_error(error: object) -> ErrorClassification:
     """The one classification of an error value: code -> HTTP status -> fault kind.
 
     The code is ``error_code_of(error)`` (``"UNKNOWN"`` when the error names none); a code
     that is an ErrorCode (any case) takes its status, an int code between 400 and 599 is a
-    status itself, a timeout is 504, and anything else is a server fault (500).
+    status itself, a timeout is 504, and anything else is a server fault (500)
+    (``classify_code``).
 
     Raises:
         Exception: whatever the error's own ``code`` attribute raises (callers count it).
     """
     code = error_code_of(error)
     if code is None:
-        return ErrorClassification(_UNKNOWN_CODE, 500, FaultKind.SERVER)
-    known = ErrorCode.__members__.get(code.upper())
-    if known is not None:
-        status = known.http_status
-    elif code.isdigit() and 400 <= int(code) <= 599:
-        status = int(code)
-    elif is_timeout(error):
-        status = ErrorCode.TIMEOUT.http_status
-    else:
-        status = 500
-    return ErrorClassification(code, status, fault_of_status(status))
+        return classify_code(_UNKNOWN_CODE)
+    if _status_of_code(code) is None and is_timeout(error):
+        timeout = ErrorCode.TIMEOUT.http_status
+        return ErrorClassification(code, timeout, fault_of_status(timeout))
+    return classify_code(code)

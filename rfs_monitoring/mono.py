@@ -31,12 +31,22 @@ F = TypeVar("F")
 
 
 class ChainRun:
-    """State of one execution of a chain: when it started and when the last step was logged."""
+    """State of one execution of a chain: when it started, when the last step was logged
+    and the Result that log point saw (``seen``)."""
 
-    __slots__ = ("last_mark", "started")
+    __slots__ = ("last_mark", "seen", "started")
 
     def __init__(self) -> None:
         self.started = self.last_mark = time.perf_counter()
+        self.seen: Result[Any, Any] | None = None
+
+    def observed_kind(self, kind: str, result: Result[Any, Any]) -> str:
+        """``kind``, or ``"skipped"`` when ``result`` is the very Failure the previous log
+        point of this run saw: the steps between them never ran (the chain had already
+        failed), so this log point reports no failure of its own."""
+        skipped = result is self.seen and type(result) is not Success
+        self.seen = result
+        return "skipped" if skipped else kind
 
     def lap_ms(self) -> float:
         """Milliseconds since the previous lap (or the start), and start a new lap."""
@@ -47,7 +57,12 @@ class ChainRun:
 
 
 class ChainObserver(Protocol):
-    """Receives ``log_step`` / ``log_error`` events; installed by the logging module."""
+    """Receives ``log_step`` / ``log_error`` events; installed by the logging module.
+
+    ``kind`` is ``"step"`` (``log_step``), ``"error"`` (``log_error``) or ``"skipped"``
+    (either of them reached by the Failure an earlier log point of the same run already
+    saw: the steps in between never ran).
+    """
 
     def __call__(
         self, kind: str, name: str, result: Result[Any, Any], elapsed_ms: float
@@ -259,11 +274,16 @@ class MonoResult(Generic[T_co, E_co]):
         return self._then(step)
 
     def log_step(self, name: str) -> MonoResult[T_co, E_co]:
-        """Log the outcome at this point of the chain and the time since the previous step."""
+        """Log the outcome at this point of the chain and the time since the previous step.
+
+        A Failure that an earlier ``log_step`` / ``log_error`` of the same run already
+        saw is no failure of this step (it never ran): it is logged as skipped (DEBUG).
+        """
         return self._observe("step", name)
 
     def log_error(self, name: str) -> MonoResult[T_co, E_co]:
-        """Log an entry only when the chain is a Failure at this point."""
+        """Log an entry only when the chain is a Failure at this point; one an earlier
+        log point already saw is logged as skipped (DEBUG), as in ``log_step``."""
         return self._observe("error", name)
 
     def _observe(self, kind: str, name: str) -> MonoResult[T_co, E_co]:
@@ -276,7 +296,7 @@ class MonoResult(Generic[T_co, E_co]):
             result = await upstream(chain)
             elapsed = chain.lap_ms()
             try:
-                _observer[0](kind, name, result, elapsed)
+                _observer[0](chain.observed_kind(kind, result), name, result, elapsed)
             except Exception:  # noqa: BLE001 - observability never breaks the chain
                 _observer_failures[0] += 1
             return result

@@ -83,6 +83,14 @@ class Result(abc.ABC, Generic[T_co, E_co]):
     def or_else(self, fn: Callable[[E_co], Result[U, F]]) -> Result[T_co | U, F]:
         """Recover from a Failure with a Result-returning ``fn``; a Success passes through."""
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Pydantic's hook: a ``Result[T, E]`` field validates a Success as ``T`` and turns a
+        Failure into its HTTP error (``rfs_monitoring.result_schema``; needs pydantic)."""
+        from rfs_monitoring.result_schema import result_core_schema
+
+        return result_core_schema(source, handler)
+
 
 @final
 class Success(Result[T_co, Any], Generic[T_co]):

@@ -25,6 +25,7 @@ from rfs_monitoring.masking import mask_text
 
 __all__ = [
     "SpanHandle",
+    "TracerState",
     "configure_tracing",
     "current_ids",
     "end_span",
@@ -33,6 +34,7 @@ __all__ = [
     "span_event",
     "start_span",
     "suspend_span",
+    "tracer_state",
     "tracing_active",
     "tracing_enabled",
 ]
@@ -41,18 +43,29 @@ _RECHECK_SECONDS = 1.0
 _INSTRUMENTATION_NAME = "rfs_monitoring"
 
 
-class _State:
-    __slots__ = ("checked_at", "enabled", "lock", "provider", "tracer")
+class TracerState:
+    """Whether operations may be traced, read by the decorator's hot path without a call.
+
+    Attributes:
+        tracer: the tracer in use (None until one is configured or found).
+        enabled: False when ``configure_tracing(enabled=False)`` turned spans off.
+        next_check: ``time.monotonic()`` at which the global provider is looked up again
+            while no tracer is found (at most once a second).
+    """
+
+    __slots__ = ("enabled", "lock", "next_check", "provider", "tracer")
 
     def __init__(self) -> None:
         self.tracer: Any = None
         self.provider: Any = None
         self.enabled = True
-        self.checked_at = -_RECHECK_SECONDS
+        self.next_check = float("-inf")
         self.lock = threading.Lock()
 
 
-_state = _State()
+_state = TracerState()
+tracer_state = _state
+"""The process-wide ``TracerState``."""
 
 
 class SpanHandle:
@@ -94,7 +107,7 @@ def configure_tracing(tracer_provider: Any = None, *, enabled: bool = True) -> N
             if tracer_provider is not None
             else None
         )
-        _state.checked_at = -_RECHECK_SECONDS
+        _state.next_check = float("-inf")
 
 
 def _tracer() -> Any:
@@ -107,9 +120,9 @@ def _tracer() -> Any:
     if trace is None:
         return None
     now = time.monotonic()
-    if now - _state.checked_at < _RECHECK_SECONDS:
+    if now < _state.next_check:
         return None
-    _state.checked_at = now
+    _state.next_check = now + _RECHECK_SECONDS
     try:
         provider = trace.get_tracer_provider()
         if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):

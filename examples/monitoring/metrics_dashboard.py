@@ -158,10 +158,11 @@ async def get_performance_metrics() -> FastAPIResult[PerformanceMetrics]:
 alerts = AlertManager(interval=5.0)
 alerts.add(
     {
-        "name": "user lookups failing",
+        "name": "user lookups unavailable",
         "operation": "user_retrieval",
-        "metric": "error_rate",
-        "threshold": 0.5,
+        "metric": "availability",
+        "comparison": "<",
+        "threshold": 0.95,
         "window": "5m",
     }
 )

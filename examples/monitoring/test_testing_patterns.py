@@ -182,7 +182,8 @@ async def test_metrics_count_each_outcome(rfs_metrics: ResultMetricsCollector) -
     assert report["total_requests"] == 4
     assert report["success_rate"] == pytest.approx(0.5)
     # The example's router has no auth: health tells strangers the overall status only.
-    assert health == {"status": "unhealthy"}
+    # A 404 and a 422 are client errors: shown, but the service is available (no 5xx).
+    assert health == {"status": "healthy"}
 
 
 @pytest.mark.asyncio

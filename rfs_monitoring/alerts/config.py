@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 AlertMetric = Literal[
+    "availability",
     "success_rate",
     "error_rate",
+    "client_error_rate",
     "p50_latency",
     "p90_latency",
     "p99_latency",
@@ -50,7 +52,12 @@ AlertMetric = Literal[
     "rps",
     "error_count",
 ]
-"""What a rule watches. Rates are fractions in 0..1, latencies milliseconds."""
+"""What a rule watches. Rates are fractions in 0..1, latencies milliseconds.
+
+``availability`` is the share of calls without a server fault or timeout (alert on it with
+``"<"``: it is what health judges); ``client_error_rate`` the share answered with a client
+error (4xx); ``success_rate`` / ``error_rate`` / ``error_count`` count every failure,
+client errors included."""
 
 Comparison = Literal[">", ">=", "<", "<=", "==", "!="]
 Severity = Literal["info", "warning", "critical"]
@@ -58,7 +65,7 @@ AlertState = Literal["ok", "pending", "firing", "resolved", "no_data"]
 
 ALERT_METRICS: tuple[str, ...] = get_args(AlertMetric)
 COMPARISONS: tuple[str, ...] = get_args(Comparison)
-RATE_METRICS = frozenset({"success_rate", "error_rate"})
+RATE_METRICS = frozenset({"availability", "success_rate", "error_rate", "client_error_rate"})
 """The metrics that are fractions in 0..1."""
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from rfs_monitoring.alerts.config import AlertConfiguration, AlertState
 
-__all__ = ["AlertEvent", "AlertNotification", "AlertStatus", "utc"]
+__all__ = ["AlertAction", "AlertEvent", "AlertNotification", "AlertStatus", "utc"]
 
 
 def utc(timestamp: float | None) -> dt.datetime | None:
@@ -46,9 +46,14 @@ class AlertNotification:
         return out
 
 
+AlertAction = Literal["transition", "acknowledged", "silenced", "unsilenced"]
+"""What an ``AlertEvent`` records: a state change, or what someone did to the alert."""
+
+
 @dataclass(frozen=True)
 class AlertEvent:
-    """One state change of one alert, kept in the manager's history."""
+    """One state change of one alert, or an acknowledgement or silence (``action``), kept in
+    the manager's bounded history."""
 
     alert_id: str
     name: str
@@ -58,6 +63,7 @@ class AlertEvent:
     threshold: float
     timestamp: dt.datetime
     message: str
+    action: AlertAction = "transition"
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,7 @@ class AlertStatus:
     last_evaluated_at: dt.datetime | None
     reason: str | None = None
     """Why the value is missing, when it is for a known cause (``"over the cardinality cap"``)."""
+    acknowledged_at: dt.datetime | None = None
+    """When someone acknowledged the firing alert (cleared when it resolves)."""
+    silenced_until: dt.datetime | None = None
+    """Until when its notifications are held back (None: not silenced)."""

@@ -1,5 +1,10 @@
 """``AlertManager``: holds the rules, evaluates them against the collector and notifies.
 
+People act on alerts through it too: ``acknowledge`` a firing alert (cleared when it
+resolves) and ``silence`` one for a period (its state still moves and is kept in the
+history; only its notifications are held back, and counted in
+``stats()["notifications_silenced"]``).
+
 Rules are evaluated on demand with ``evaluate()`` or on a background asyncio task with
 ``start()``; each state change is kept in a bounded history, and each firing or resolved
 transition is delivered to the notifiers (see ``delivery``: all at once, after the
@@ -43,10 +48,14 @@ from rfs_monitoring.alerts.state import (
 )
 from rfs_monitoring.errors import APIError, ConfigurationError, ErrorCode, ResultAdapterError
 from rfs_monitoring.masking import masked_logger
-from rfs_monitoring.metrics import OperationMetrics, ResultMetricsCollector
+from rfs_monitoring.metrics import MetricsSource, OperationMetrics, ResultMetricsCollector
 from rfs_monitoring.mono import settle
+from rfs_monitoring.result import Failure, Result, Success
 
-__all__ = ["AlertManager"]
+__all__ = ["MAX_SILENCE_SECONDS", "AlertManager"]
+
+MAX_SILENCE_SECONDS = 7 * 86400.0
+"""The longest silence ``AlertManager.silence`` accepts."""
 
 _logger = masked_logger("rfs_monitoring.alerts")
 
@@ -74,8 +83,9 @@ class AlertManager:
     """Holds alert rules, evaluates them and notifies.
 
     Args:
-        collector: the collector measured; None uses ``ResultMetricsCollector.instance()`` at
-            each evaluation.
+        collector: the source measured: a collector or any ``MetricsSource`` (e.g.
+            ``rfs_monitoring.sources.PrometheusSource``); None uses
+            ``ResultMetricsCollector.instance()`` at each evaluation.
         interval: seconds between evaluations of the background task (``start()``).
         clock: returns the current time in epoch seconds (inject a fake one in tests).
         notifiers: callables notified on each firing/resolved transition.
@@ -92,7 +102,7 @@ class AlertManager:
 
     def __init__(
         self,
-        collector: ResultMetricsCollector | None = None,
+        collector: MetricsSource | None = None,
         *,
         interval: float = 15.0,
         clock: Callable[[], float] = time.time,
@@ -127,6 +137,7 @@ class AlertManager:
                 "evaluations",
                 "evaluation_errors",
                 "notifications",
+                "notifications_silenced",
                 "notifier_calls",
                 "notifier_failures",
                 "notifier_timeouts",
@@ -149,8 +160,8 @@ class AlertManager:
     # ------------------------------------------------------------------ rules
 
     @property
-    def collector(self) -> ResultMetricsCollector:
-        """The collector measured (the process-wide instance unless one was given)."""
+    def collector(self) -> MetricsSource:
+        """The source measured (the process-wide collector unless one was given)."""
         return self._collector or ResultMetricsCollector.instance()
 
     def add(self, config: AlertConfiguration | Mapping[str, Any]) -> str:
@@ -172,15 +183,63 @@ class AlertManager:
     def get(self, alert_id: str) -> AlertStatus | None:
         """The status of one alert, or None."""
         alert = self._alerts.get(alert_id)
-        return alert.snapshot() if alert is not None else None
+        return alert.snapshot(self._clock()) if alert is not None else None
 
     def alerts(self) -> list[AlertStatus]:
         """Every alert, in the order they were added (safe from any thread)."""
-        return [alert.snapshot() for alert in list(self._alerts.values())]
+        now = self._clock()
+        return [alert.snapshot(now) for alert in list(self._alerts.values())]
 
     def firing(self) -> list[AlertStatus]:
         """The alerts firing now (safe from any thread)."""
-        return [a.snapshot() for a in list(self._alerts.values()) if a.state == "firing"]
+        now = self._clock()
+        return [a.snapshot(now) for a in list(self._alerts.values()) if a.state == "firing"]
+
+    # ------------------------------------------------------------------ people
+
+    def acknowledge(self, alert_id: str) -> Result[AlertStatus, APIError]:
+        """Acknowledge a firing alert (someone is on it); cleared when it resolves.
+
+        A ``Failure``: NOT_FOUND for an unknown id, CONFLICT when the alert is not firing.
+        """
+        alert = self._alerts.get(alert_id)
+        if alert is None:
+            return Failure(APIError.not_found("alert", alert_id))
+        if alert.state != "firing":
+            return Failure(
+                APIError.conflict(
+                    f"alert {alert_id!r} is {alert.state}; only a firing alert can be acknowledged",
+                    {"state": alert.state},
+                )
+            )
+        now = self._clock()
+        self._history.append(alert.acknowledge(now))
+        return Success(alert.snapshot(now))
+
+    def silence(self, alert_id: str, seconds: float | None) -> Result[AlertStatus, APIError]:
+        """Hold back ``alert_id``'s notifications for ``seconds`` (None: lift the silence).
+
+        A ``Failure``: NOT_FOUND for an unknown id, VALIDATION_ERROR for ``seconds`` outside
+        (0, ``MAX_SILENCE_SECONDS``].
+        """
+        alert = self._alerts.get(alert_id)
+        if alert is None:
+            return Failure(APIError.not_found("alert", alert_id))
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 < seconds <= MAX_SILENCE_SECONDS
+        ):
+            return Failure(
+                APIError.validation_error(
+                    f"seconds {seconds!r} is out of range; accepted: a number of seconds > 0 "
+                    f"and <= {MAX_SILENCE_SECONDS:g} (7 days)",
+                    field="seconds",
+                )
+            )
+        now = self._clock()
+        self._history.append(alert.silence(None if seconds is None else now + seconds, now))
+        return Success(alert.snapshot(now))
 
     def history(self, alert_id: str | None = None, limit: int | None = None) -> list[AlertEvent]:
         """State changes, oldest first (of one alert when ``alert_id`` is given)."""
@@ -193,7 +252,8 @@ class AlertManager:
         return self._pool if self._pool is not None else default_pool()
 
     def stats(self) -> dict[str, int]:
-        """Counters: evaluations, evaluation_errors, notifications, notifier_calls,
+        """Counters: evaluations, evaluation_errors, notifications, notifications_silenced
+        (held back by a silence), notifier_calls,
         notifier_failures, notifier_timeouts, notifier_dropped (the delivery pool was full),
         plugin_load_errors, alerts, firing, and delivery_threads_busy (threads of the
         delivery pool taken now, hung notifiers included)."""
@@ -292,7 +352,9 @@ class AlertManager:
                 )
                 self._history.extend(changes)
                 events.extend(changes)
-                if notification is not None:
+                if notification is not None and alert.silenced(self._clock()):
+                    self._stats["notifications_silenced"] += 1
+                elif notification is not None:
                     notifications.append(notification)
         if notifications:
             targets = self._targets()
@@ -305,7 +367,7 @@ class AlertManager:
         return events
 
     async def _fetch(
-        self, collector: ResultMetricsCollector, operation: str, window: str
+        self, collector: MetricsSource, operation: str, window: str
     ) -> OperationMetrics | Unreadable | None:
         """The figures; None when the operation is unknown, CAPPED when the operation cap sent
         its samples to ``__other__``, UNREADABLE on any other fault."""

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from rfs_monitoring.alerts.config import ALERT_METRICS, AlertConfiguration, AlertState
-from rfs_monitoring.alerts.events import AlertEvent, AlertNotification, AlertStatus, utc
+from rfs_monitoring.alerts.events import (
+    AlertAction,
+    AlertEvent,
+    AlertNotification,
+    AlertStatus,
+    utc,
+)
 from rfs_monitoring.metrics import CAP_REASON, OperationMetrics
 
 __all__ = [
@@ -106,6 +112,10 @@ def measure(
         return 0.0 if metric in ("rps", "error_count") else None
     if metric in _NEEDS_REQUESTS and metrics.total_requests < config.min_requests:
         return None
+    if metric == "availability":
+        return float(metrics.availability)
+    if metric == "client_error_rate":
+        return float(metrics.client_error_rate)
     if metric == "success_rate":
         return metrics.success_rate
     if metric == "error_rate":
@@ -144,9 +154,42 @@ class AlertTracker:
     resolved_at: float | None = None
     last_evaluated_at: float | None = None
     reason: str | None = None
+    acknowledged_at: float | None = None
+    silenced_until: float | None = None
 
-    def snapshot(self) -> AlertStatus:
-        """A frozen copy, with datetimes."""
+    def silenced(self, now: float) -> bool:
+        """Whether the alert's notifications are held back at ``now``."""
+        return self.silenced_until is not None and now < self.silenced_until
+
+    def acknowledge(self, now: float) -> AlertEvent:
+        """Mark the (firing) alert acknowledged at ``now``; the event for the history."""
+        self.acknowledged_at = now
+        return self._note("acknowledged", now, "acknowledged")
+
+    def silence(self, until: float | None, now: float) -> AlertEvent:
+        """Hold back notifications until ``until`` (None: lift the silence)."""
+        self.silenced_until = until
+        if until is None:
+            return self._note("unsilenced", now, "notifications resumed")
+        shown = cast(dt.datetime, utc(until)).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return self._note("silenced", now, f"notifications silenced until {shown}")
+
+    def _note(self, action: AlertAction, now: float, what: str) -> AlertEvent:
+        return AlertEvent(
+            alert_id=self.alert_id,
+            name=self.config.label,
+            previous_state=self.state,
+            state=self.state,
+            value=self.value,
+            threshold=self.config.threshold,
+            timestamp=cast(dt.datetime, utc(now)),
+            message=f"[{action}] {self.config.label}: {what}",
+            action=action,
+        )
+
+    def snapshot(self, now: float | None = None) -> AlertStatus:
+        """A frozen copy, with datetimes (a silence over by ``now`` left out)."""
+        silenced = self.silenced_until is not None and (now is None or self.silenced(now))
         return AlertStatus(
             alert_id=self.alert_id,
             config=self.config,
@@ -157,6 +200,8 @@ class AlertTracker:
             resolved_at=utc(self.resolved_at),
             last_evaluated_at=utc(self.last_evaluated_at),
             reason=self.reason,
+            acknowledged_at=utc(self.acknowledged_at),
+            silenced_until=utc(self.silenced_until) if silenced else None,
         )
 
     def advance(
@@ -219,6 +264,8 @@ class AlertTracker:
             message=describe(self.config, self.value, state, self.reason),
         )
         self.state = state
+        if state in ("ok", "resolved"):
+            self.acknowledged_at = None  # an acknowledgement covers one firing
         return event
 
     def _notification(self, state: Literal["firing", "resolved"], now: float) -> AlertNotification:

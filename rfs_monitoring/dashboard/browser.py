@@ -1,10 +1,11 @@
-"""What a browser needs beside the page: the stylesheet and, with ``api_key_auth``, a login.
+"""What a browser needs beside the page: static files and, with ``api_key_auth``, a login.
 
 ``GET <prefix>/static/<name>`` serves the package's ``static/`` files (the page loads its
-stylesheet from there, so it works under ``default-src 'self'``). With ``api_key_auth`` the
-router also serves ``GET/POST <prefix>/login`` (a form posting the key once; the answer sets
-an HttpOnly, ``SameSite=Strict`` cookie holding a signed session token, ``Secure`` over
-HTTPS) and ``POST <prefix>/logout``. None of these routes is in the OpenAPI schema.
+stylesheet, script and icon from there, so it works offline under ``default-src 'self'``).
+With ``api_key_auth`` the router also serves ``GET/POST <prefix>/login`` (a form posting the
+key once; the answer sets an HttpOnly, ``SameSite=Strict`` cookie holding a signed session
+token, ``Secure`` over HTTPS) and ``POST <prefix>/logout``. None of these routes is in the
+OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ __all__ = ["LOGIN_FIELD", "STATIC_TYPES", "login_routes", "static_files", "stati
 
 LOGIN_FIELD = "api_key"
 """The form field of ``POST <prefix>/login`` carrying the key."""
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 """The static files served, by suffix, and their content types."""
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -45,7 +50,7 @@ def static_files() -> dict[str, bytes]:
 
 
 def static_routes(router: APIRouter) -> None:
-    """GET /static/{name}: the stylesheet (and any script) of the page, by exact name."""
+    """GET /static/{name}: the stylesheet, script and icon of the page, by exact name."""
     files = static_files()
 
     @router.get("/static/{name}", include_in_schema=False)

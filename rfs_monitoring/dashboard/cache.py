@@ -22,7 +22,8 @@ from typing import Any, cast
 
 from rfs_monitoring.callables import is_async_callable
 from rfs_monitoring.errors import APIError
-from rfs_monitoring.result import Result
+from rfs_monitoring.metrics.source import SourceUnavailableError
+from rfs_monitoring.result import Failure, Result
 
 __all__ = ["Compute", "SnapshotCache"]
 
@@ -101,7 +102,9 @@ class SnapshotCache:
 
         A sync ``compute`` runs on the cache's worker thread; an async one is a task on the
         running loop. A Success is kept for ``seconds``. An exception raised by ``compute``
-        reaches every request that awaited it (and is counted in ``errors``). A request
+        reaches every request that awaited it (and is counted in ``errors``), but for a
+        ``SourceUnavailableError`` (a metrics source that cannot answer), which becomes
+        their ``Failure`` of its 503 APIError. A request
         that is cancelled leaves the computation running for the others.
         """
         if self._pid != os.getpid():
@@ -131,6 +134,12 @@ class SnapshotCache:
             self._tasks.discard(done)
             try:
                 result = done.result()
+            except SourceUnavailableError as exc:  # the source is down: its 503, not a 500
+                with self._lock:
+                    self._counters["errors"] += 1
+                    del self._inflight[key]
+                pending.set_result(Failure(exc.error))
+                return
             except BaseException as exc:  # noqa: BLE001 - handed to every waiter
                 with self._lock:
                     self._counters["errors"] += 1

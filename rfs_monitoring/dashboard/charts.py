@@ -1,202 +1,116 @@
-"""The view-model of the dashboard's line charts: plain data the SVG template draws.
+"""The data of the dashboard's charts: one plain record per time step, labelled for humans.
 
-``chart_view`` places a chart's series (latency percentiles, success rate) over the
-collector's time steps: grid, axis labels, one polyline per run of steps with requests (a
-step without requests breaks the line) and one dot per value. It computes coordinates
-only; ``templates/charts.html`` turns them into SVG.
+``chart_data`` turns the collector's steps (``ResultMetricsCollector.series``) into what the
+page draws (``static/charts.js``): the latency percentiles (log axis), the
+request volume stacked by outcome (success, client error, server error, timeout, cancelled)
+and the availability. No coordinates here: the script lays the charts out at the size the
+browser gives them; this module only says what the steps hold and how to name the span.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from rfs_monitoring.dashboard.labels import step_label, window_label
 from rfs_monitoring.metrics import SeriesPoint
 
-__all__ = [
-    "LATENCY_SERIES",
-    "SUCCESS_SERIES",
-    "AxisLabel",
-    "ChartLine",
-    "ChartSeries",
-    "ChartView",
-    "Dot",
-    "chart_view",
-    "nice_ceiling",
-]
+__all__ = ["OUTCOMES", "ChartData", "ChartPoint", "chart_data", "chart_json", "chart_point"]
+
+OUTCOMES: tuple[str, ...] = ("success", "client_errors", "server_errors", "timeouts", "cancelled")
+"""The stacked outcomes of the volume chart, bottom first (their sum is ``requests``)."""
 
 
 @dataclasses.dataclass(frozen=True)
-class ChartSeries:
-    """One line of a chart: its legend name, its CSS key and how to read it off a step."""
+class ChartPoint:
+    """One time step: when it started and what it held.
 
-    name: str
-    key: str
-    value: Callable[[SeriesPoint], float | None]
-
-
-LATENCY_SERIES: tuple[ChartSeries, ...] = (
-    ChartSeries("p50", "p50", lambda p: p.p50_ms),
-    ChartSeries("p90", "p90", lambda p: p.p90_ms),
-    ChartSeries("p99", "p99", lambda p: p.p99_ms),
-)
-SUCCESS_SERIES: tuple[ChartSeries, ...] = (
-    ChartSeries("success rate", "success", lambda p: p.success_rate),
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class AxisLabel:
-    """A label's ``text`` at (x, y); ``anchor`` is SVG's ``text-anchor``."""
-
-    x: float
-    y: float
-    text: str
-    anchor: str = "end"
-
-
-@dataclasses.dataclass(frozen=True)
-class Dot:
-    """One value of a series at (x, y), with what its tooltip says."""
-
-    x: float
-    y: float
-    value: float
-    stamp: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ChartLine:
-    """One series: its unbroken runs of (x, y) points and its dots."""
-
-    name: str
-    key: str
-    segments: list[list[tuple[float, float]]]
-    dots: list[Dot]
-
-
-@dataclasses.dataclass(frozen=True)
-class ChartView:
-    """Everything the chart template draws, in SVG user units."""
-
-    chart_id: str
-    width: int
-    height: int
-    unit: str
-    points: int
-    plot_left: float
-    plot_right: float
-    plot_top: float
-    grid: list[AxisLabel]
-    x_labels: list[AxisLabel]
-    empty_at: tuple[float, float] | None
-    lines: list[ChartLine]
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``value`` (1 for <= 0)."""
-    if value <= 0:
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        candidate = step * 10.0**exponent
-        if candidate >= value:
-            return candidate
-    return 10.0 ** (exponent + 1)  # pragma: no cover - the loop always returns
-
-
-_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 12, 12, 30
-
-
-class _Frame:
-    """Maps step indexes and values to SVG coordinates."""
-
-    __slots__ = ("ceiling", "count", "height", "plot_h", "plot_w")
-
-    def __init__(self, width: int, height: int, count: int, ceiling: float) -> None:
-        self.plot_w = width - _LEFT - _RIGHT
-        self.plot_h = height - _TOP - _BOTTOM
-        self.height = height
-        self.count = count
-        self.ceiling = ceiling
-
-    def x(self, index: int) -> float:
-        if self.count > 1:
-            return _LEFT + self.plot_w * index / (self.count - 1)
-        return _LEFT + self.plot_w / 2
-
-    def y(self, value: float) -> float:
-        return _TOP + self.plot_h - self.plot_h * min(value, self.ceiling) / self.ceiling
-
-    def grid(self, unit: str) -> list[AxisLabel]:
-        rows = []
-        for i in range(5):
-            y = _TOP + self.plot_h - self.plot_h * i / 4
-            rows.append(AxisLabel(_LEFT - 6, y, f"{self.ceiling * i / 4:g}{unit}"))
-        return rows
-
-    def x_labels(self, stamps: Sequence[str]) -> list[AxisLabel]:
-        labels = []
-        last = self.count - 1
-        for index in sorted({0, self.count // 2, last}) if self.count else []:
-            anchor = "start" if index == 0 else "end" if index == last else "middle"
-            labels.append(AxisLabel(self.x(index), self.height - 10, stamps[index], anchor))
-        return labels
-
-
-def _line(
-    series: ChartSeries, column: list[float | None], frame: _Frame, stamps: list[str]
-) -> ChartLine:
-    segments: list[list[tuple[float, float]]] = []
-    run: list[tuple[float, float]] = []
-    dots = []
-    for index, value in enumerate(column):
-        if value is None:
-            if run:
-                segments.append(run)
-            run = []
-            continue
-        x, y = frame.x(index), frame.y(value)
-        run.append((x, y))
-        dots.append(Dot(x, y, value, stamps[index]))
-    if run:
-        segments.append(run)
-    return ChartLine(series.name, series.key, segments, dots)
-
-
-def chart_view(
-    points: Sequence[SeriesPoint],
-    series: Sequence[ChartSeries],
-    *,
-    chart_id: str,
-    unit: str,
-    y_max: float | None = None,
-    scale: float = 1.0,
-    width: int = 600,
-    height: int = 220,
-) -> ChartView:
-    """The chart of ``series`` over ``points`` (oldest first), values times ``scale``.
-
-    The y axis runs from 0 to ``y_max``, or to ``nice_ceiling`` of the largest value.
+    ``t`` is the step's start in epoch milliseconds and ``stamp`` its UTC clock time; the
+    outcome counts add up to ``requests``; the quantiles and ``availability`` are None when
+    the step had no requests.
     """
-    columns = [[None if (v := s.value(p)) is None else v * scale for p in points] for s in series]
-    present = [v for column in columns for v in column if v is not None]
-    ceiling = y_max if y_max is not None else nice_ceiling(max(present, default=0.0))
-    frame = _Frame(width, height, len(points), ceiling)
-    stamps = [p.start.strftime("%H:%M:%S") for p in points]
-    empty_at = None if present else (_LEFT + frame.plot_w / 2, _TOP + frame.plot_h / 2)
-    return ChartView(
-        chart_id=chart_id,
-        width=width,
-        height=height,
-        unit=unit,
-        points=len(present),
-        plot_left=_LEFT,
-        plot_right=_LEFT + frame.plot_w,
-        plot_top=_TOP,
-        grid=frame.grid(unit),
-        x_labels=frame.x_labels(stamps),
-        empty_at=empty_at,
-        lines=[_line(s, c, frame, stamps) for s, c in zip(series, columns, strict=True)],
+
+    t: int
+    stamp: str
+    requests: int
+    success: int
+    client_errors: int
+    server_errors: int
+    timeouts: int
+    cancelled: int
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    availability: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ChartData:
+    """The charts of one window: the labels of its span and its steps, oldest first."""
+
+    window: str
+    step: str
+    subject: str
+    step_seconds: float
+    points: list[ChartPoint]
+
+    @property
+    def caption(self) -> str:
+        """ "last 1 h · 2 min steps · all operations"."""
+        return f"{self.window} · {self.step} · {self.subject}"
+
+
+def chart_point(point: SeriesPoint) -> ChartPoint:
+    """One of the collector's steps as the charts read it."""
+    client = point.client_errors
+    server = point.server_errors
+    timeouts = point.timeouts
+    cancelled = point.cancelled
+    # whatever the fault split does not account for is shown as a server fault, never lost
+    unsplit = point.failures - (client + server + timeouts + cancelled)
+    return ChartPoint(
+        t=int(point.start.timestamp() * 1000),
+        stamp=point.start.strftime("%H:%M:%S"),
+        requests=point.requests,
+        success=point.requests - point.failures,
+        client_errors=client,
+        server_errors=server + max(0, unsplit),
+        timeouts=timeouts,
+        cancelled=cancelled,
+        p50=point.p50_ms,
+        p90=point.p90_ms,
+        p99=point.p99_ms,
+        availability=point.availability,
     )
+
+
+def chart_data(points: Sequence[SeriesPoint], subject: str) -> ChartData:
+    """The charts of ``points`` (oldest first) about ``subject`` ("all operations", a name).
+
+    The labels name the span the steps cover ("last 5 min") and their width ("10 s
+    steps"), rounded to whole units.
+    """
+    step = points[0].seconds if points else 0.0
+    return ChartData(
+        window=window_label(step * len(points)),
+        step=step_label(step),
+        subject=subject,
+        step_seconds=step,
+        points=[chart_point(p) for p in points],
+    )
+
+
+_POINT_FIELDS = tuple(f.name for f in dataclasses.fields(ChartPoint))
+
+
+def chart_json(chart: ChartData) -> dict[str, Any]:
+    """``chart`` as plain JSON data: ``dataclasses.asdict(chart)``, built without its deep
+    copies (every field is a number, a string or None)."""
+    return {
+        "window": chart.window,
+        "step": chart.step,
+        "subject": chart.subject,
+        "step_seconds": chart.step_seconds,
+        "points": [{name: getattr(p, name) for name in _POINT_FIELDS} for p in chart.points],
+    }

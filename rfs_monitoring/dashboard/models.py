@@ -36,6 +36,13 @@ class OperationSummary:
     p99_response_time_ms: float
     requests_per_second: float
     status: HealthStatus
+    availability: float = 1.0
+    """Share of the calls without a server fault or timeout (what health judges)."""
+    client_error_rate: float = 0.0
+    """Share of the calls answered with a client error (4xx): shown, not judged."""
+    current_requests_per_second: float = 0.0
+    """Requests per second over the last minute (``requests_per_second``: the average
+    over the part of the window holding data)."""
 
 
 @dataclasses.dataclass
@@ -48,6 +55,8 @@ class OperationHealth:
     success_rate: float
     p99_response_time_ms: float
     reasons: list[str]
+    availability: float = 1.0
+    client_error_rate: float = 0.0
 
 
 @dataclasses.dataclass
@@ -65,6 +74,8 @@ class ResultPatternHealth:
     logging_dropped: int
     collector: dict[str, int]
     collector_memory_bytes: int
+    overall_availability: float = 1.0
+    overall_client_error_rate: float = 0.0
 
 
 @dataclasses.dataclass
@@ -80,7 +91,11 @@ class HealthSummary:
 
 @dataclasses.dataclass
 class SeriesPoint:
-    """One time step of a chart series (``GET /timeseries``); None when it had no requests."""
+    """One time step of a chart series (``GET /timeseries``); None when it had no requests.
+
+    ``failures`` is every call that did not succeed; ``client_errors``, ``server_errors``,
+    ``timeouts`` and ``cancelled`` split them by fault (the volume chart stacks them).
+    """
 
     timestamp: dt.datetime
     requests: int
@@ -89,6 +104,11 @@ class SeriesPoint:
     p50_response_time_ms: float | None
     p90_response_time_ms: float | None
     p99_response_time_ms: float | None
+    client_errors: int = 0
+    server_errors: int = 0
+    timeouts: int = 0
+    cancelled: int = 0
+    availability: float | None = None
 
     @classmethod
     def of(cls, point: BucketPoint) -> SeriesPoint:
@@ -101,6 +121,11 @@ class SeriesPoint:
             p50_response_time_ms=point.p50_ms,
             p90_response_time_ms=point.p90_ms,
             p99_response_time_ms=point.p99_ms,
+            client_errors=point.client_errors,
+            server_errors=point.server_errors,
+            timeouts=point.timeouts,
+            cancelled=point.cancelled,
+            availability=point.availability,
         )
 
 

@@ -9,13 +9,8 @@ from __future__ import annotations
 import math
 
 from rfs_monitoring.errors import APIError
-from rfs_monitoring.metrics import (
-    NAMED_RANGES,
-    OperationMetrics,
-    ResultMetricsCollector,
-    parse_time_range,
-    query,
-)
+from rfs_monitoring.metrics import NAMED_RANGES, MetricsSource, OperationMetrics, parse_time_range
+from rfs_monitoring.metrics.source import source_value
 from rfs_monitoring.result import Failure, Result, Success
 
 __all__ = ["all_metrics", "canonical_time_range", "check_time_range", "is_finite_number"]
@@ -62,15 +57,11 @@ def check_time_range(raw: str) -> Result[str | float, APIError]:
     return canonical
 
 
-def all_metrics(
-    collector: ResultMetricsCollector, time_range: str | float
-) -> list[OperationMetrics]:
-    """The metrics of every operation the collector knows, over ``time_range`` (synchronous:
-    call it in a worker thread from async code)."""
-    figures = []
-    for name in collector.operation_names():
-        result = collector.operation_metrics(name, time_range=time_range)
-        if result.is_success():  # else it expired between the two calls
-            figures.append(result.unwrap())
-        query.pause()
-    return figures
+def all_metrics(collector: MetricsSource, time_range: str | float) -> list[OperationMetrics]:
+    """The metrics of every operation the source knows, over ``time_range``, from one read
+    (synchronous: call it in a worker thread from async code).
+
+    Raises:
+        SourceUnavailableError: the source cannot answer (served as its 503).
+    """
+    return source_value(collector.dashboard(time_range)).operations

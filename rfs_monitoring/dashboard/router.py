@@ -12,10 +12,15 @@ POST     /alerts/configure                           the new alert id (201)
 GET      /alerts, /alerts/history, /alerts/{id}      ``AlertStatus`` / ``AlertEvent`` s
 DELETE   /alerts/{id}                                the removed ``AlertStatus`` (404 unknown)
 POST     /alerts/evaluate                            the state changes of an evaluation now
+POST     /alerts/{id}/acknowledge                    the ``AlertStatus`` (409 when not firing)
+POST     /alerts/{id}/silence                        silence notifications ``{"seconds": s}``
+DELETE   /alerts/{id}/silence                        lift the silence
+GET      /errors/examples?message=...                ``ErrorExample`` s of an error group
 GET/PUT  /log-levels                                 ``LogLevelState`` (``set_log_level``)
 GET      /metrics                                    Prometheus text (the ``prometheus`` extra)
-GET      /dashboard                                  one self-refreshing HTML page, no CDN
-GET      /static/{name}                              the page's stylesheet (not in OpenAPI)
+GET      /dashboard                                  the HTML page (then updated in place), no CDN
+GET      /dashboard/data                             the page's view-model as JSON (polled)
+GET      /static/{name}                              the page's stylesheet and script
 GET/POST /login, POST /logout                        browser sessions (``api_key_auth`` only)
 =======  ==========================================  ===========================================
 
@@ -44,7 +49,7 @@ from rfs_monitoring.dashboard.security import (
 from rfs_monitoring.dashboard.view import DEFAULT_CHART_POINTS, DEFAULT_CHART_RANGE, ChartRange
 from rfs_monitoring.errors import ConfigurationError, MissingExtraError
 from rfs_monitoring.masking import masked_logger
-from rfs_monitoring.metrics import ResultMetricsCollector, parse_time_range
+from rfs_monitoring.metrics import MetricsSource, ResultMetricsCollector, parse_time_range
 
 try:
     from fastapi import Depends, FastAPI
@@ -139,6 +144,7 @@ def _context(
     protect_reads: bool,
     cache_seconds: float,
     max_alert_rules: int,
+    source: MetricsSource | None = None,
 ) -> endpoints.RouteContext:
     # Without auth the API is read-only: every change is refused with 403.
     guard = [Depends(auth if auth is not None else read_only_refusal)]
@@ -159,7 +165,26 @@ def _context(
         viewer=viewer(auth),
         max_alert_rules=max_alert_rules,
         logout=isinstance(auth, APIKeyAuth),
+        can_act=auth is not None,
+        source=source,
     )
+
+
+def _check_source(collector: object, source: object) -> None:
+    if source is None:
+        return
+    if collector is not None:
+        msg = (
+            "monitoring_router takes a collector or a source, not both; got collector="
+            f"{collector!r} and source={source!r}"
+        )
+        raise ConfigurationError(msg)
+    if not isinstance(source, MetricsSource):
+        msg = (
+            "monitoring_router source must be a MetricsSource (a ResultMetricsCollector or "
+            f"rfs_monitoring.sources.PrometheusSource), got {source!r}"
+        )
+        raise ConfigurationError(msg)
 
 
 def monitoring_router(
@@ -178,13 +203,20 @@ def monitoring_router(
     chart_points: int = DEFAULT_CHART_POINTS,
     max_alert_rules: int = DEFAULT_MAX_ALERT_RULES,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    source: MetricsSource | None = None,
 ) -> APIRouter:
     """The monitoring API and dashboard as a FastAPI APIRouter (``app.include_router(...)``).
 
     Args:
         collector: the collector served; None uses ``ResultMetricsCollector.instance()``
             (read at each request).
-        alert_manager: the alert manager served; None creates one on the collector.
+        alert_manager: the alert manager served; None creates one on the source (or the
+            collector).
+        source: where the figures come from instead of a collector: any
+            ``rfs_monitoring.metrics.MetricsSource``, e.g.
+            ``rfs_monitoring.sources.PrometheusSource("http://127.0.0.1:9090")`` to show
+            every worker and host (``GET /metrics`` still exports this process's
+            collector). A source that cannot answer gives 503s.
         auth: a FastAPI dependency (``api_key_auth(...)`` or your own) that raises to refuse a
             request. When given, every endpoint but health requires it, and health shows its
             details only to requests passing it. Without it the API is read-only: every
@@ -195,14 +227,16 @@ def monitoring_router(
         protect_reads: with ``auth``, False leaves the read endpoints open and guards only the
             changes (alerts, log levels).
         thresholds: when operations count as degraded/unhealthy.
-        refresh_seconds: the dashboard reloads itself this often (0: never).
+        refresh_seconds: the dashboard's script polls its data this often and updates the
+            page in place (0: never).
         start_alerts: the router's lifespan runs the alert manager's background evaluation
             (the app must include the router, which merges the lifespans).
         title: the dashboard's title.
         cache_seconds: the collector-derived answers (operations, metrics, health, top
             errors, the dashboard page) are computed at most once per query in this period
             and served from memory meanwhile; 0 computes every answer afresh.
-        chart_range: the span of the charts and of ``GET /timeseries`` (five minutes).
+        chart_range: the span of ``GET /timeseries`` without a ``time_range`` (five
+            minutes); the dashboard's charts follow its selected window.
         chart_points: the steps the charts divide ``chart_range`` into (read from the
             collector's own buckets, ``ResultMetricsCollector.series``).
         max_alert_rules: ``POST /alerts/configure`` answers 409 once this many rules exist.
@@ -210,13 +244,16 @@ def monitoring_router(
 
     Raises:
         ConfigurationError: a bad prefix, auth, refresh_seconds, thresholds, cache_seconds,
-            chart_range, chart_points, max_alert_rules or max_body_bytes.
+            chart_range, chart_points, max_alert_rules, max_body_bytes or source (or both a
+            collector and a source).
     """
     _check_caps(max_alert_rules, max_body_bytes)
     _check_figures(thresholds, cache_seconds)
     _check_access(prefix, auth)
     _check_page(refresh_seconds, chart_range, chart_points)
-    manager = alert_manager if alert_manager is not None else AlertManager(collector)
+    _check_source(collector, source)
+    measured = source if source is not None else collector
+    manager = alert_manager if alert_manager is not None else AlertManager(measured)
     if auth is None:
         _logger.warning(_OPEN_WARNING, prefix or "/")
     router = APIRouter(
@@ -228,7 +265,15 @@ def monitoring_router(
         ),
     )
     ctx = _context(
-        router, collector, manager, thresholds, auth, protect_reads, cache_seconds, max_alert_rules
+        router,
+        collector,
+        manager,
+        thresholds,
+        auth,
+        protect_reads,
+        cache_seconds,
+        max_alert_rules,
+        source,
     )
     endpoints.operation_routes(ctx)
     endpoints.health_routes(ctx)
@@ -238,6 +283,7 @@ def monitoring_router(
     endpoints.alert_read_routes(ctx)
     endpoints.alert_change_routes(ctx)
     endpoints.alert_item_routes(ctx)
+    endpoints.alert_action_routes(ctx)
     endpoints.log_level_routes(ctx)
     endpoints.export_routes(ctx)
     endpoints.page_routes(ctx, refresh_seconds, title, prefix, chart_range, chart_points)

@@ -4,16 +4,22 @@ Modules, in data-flow order:
 
 =============  ==============================================================================
 time_range     ``parse_time_range`` (the one time-range parser), named ranges, query windows
-records        ``MetricSample``, ``OperationMetrics``, ``ErrorSummary``, ``OperationTotals``,
-               ``SeriesPoint``, ``TierSizes``
+records        ``MetricSample``, ``OperationMetrics``, ``ErrorSummary``, ``ErrorExample``,
+               ``OperationTotals``, ``SeriesPoint``, ``TierSizes``
 grouping       ``normalise_error_message``, the one error-group merge, the cardinality caps
 cap            ``OperationCap``: past ``max_operations``, new names go to ``OTHER``; reserved names
 sketch         ``LatencySketch``: mergeable quantiles within 1%
 bucket         ``MetricBucket`` (its fields declared once) and an operation's bucket tiers
-query          the buckets covering a window, merged into figures, error rankings, series
+examples       the last few failures of each error group (``error_examples``)
+figures        the figure definitions: failure classes, availability, throughput
+rolling        an operation's last 4 / 14 / 60 closed minutes kept merged; the last minute
+query          the buckets covering a window, merged into figures and error rankings
+everything     all operations' closed seconds merged per second, minute, hour (``overall``)
+series         chart steps of one tier
 store          every operation's tiers behind one lock (the collector's base)
 collector      ``ResultMetricsCollector``: the recording hot path and the public queries
 archive        ``MetricsArchive``: SQLite hours past the in-memory retention
+source         ``MetricsSource``: the queries the router and alerts ask (collector, Prometheus)
 =============  ==============================================================================
 
 Error messages are masked (``rfs_monitoring.masking.mask_text``) and normalised (numbers,
@@ -31,6 +37,7 @@ from rfs_monitoring.metrics.collector import FOLD_BATCH, ResultMetricsCollector
 from rfs_monitoring.metrics.grouping import OTHER, normalise_error_message
 from rfs_monitoring.metrics.query import Snapshot
 from rfs_monitoring.metrics.records import (
+    ErrorExample,
     ErrorSummary,
     MetricSample,
     OperationMetrics,
@@ -39,6 +46,7 @@ from rfs_monitoring.metrics.records import (
     TierSizes,
 )
 from rfs_monitoring.metrics.sketch import LatencySketch
+from rfs_monitoring.metrics.source import MetricsSource, SourceUnavailableError
 from rfs_monitoring.metrics.time_range import (
     ACCEPTED_TIME_RANGES,
     NAMED_RANGES,
@@ -68,17 +76,20 @@ __all__ = [
     "NAMED_RANGES",
     "OTHER",
     "SECOND_SLOTS",
+    "ErrorExample",
     "ErrorSummary",
     "LatencySketch",
     "MetricBucket",
     "MetricSample",
     "MetricsArchive",
+    "MetricsSource",
     "OperationCap",
     "OperationMetrics",
     "OperationTotals",
     "ResultMetricsCollector",
     "SeriesPoint",
     "Snapshot",
+    "SourceUnavailableError",
     "TierSizes",
     "TimeRange",
     "normalise_error_message",

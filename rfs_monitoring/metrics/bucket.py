@@ -82,9 +82,11 @@ class MetricBucket:
         codes / types: failed requests by error code and by error type.
         groups: normalised message -> [count, last_seen, error_code].
         mem_sum / mem_n / cpu_sum / cpu_n: resource samples taken while the bucket was live.
+        first: when its first sample was recorded (epoch s; ``inf`` when unknown: never
+            archived, an archived hour reads as starting at its first sample).
     """
 
-    __slots__ = tuple(BUCKET_FIELDS)
+    __slots__ = (*BUCKET_FIELDS, "first")
 
     def __init__(self, start: int) -> None:
         self.start = start
@@ -101,6 +103,7 @@ class MetricBucket:
         self.mem_n = 0
         self.cpu_sum = 0.0
         self.cpu_n = 0
+        self.first = math.inf
 
     def __repr__(self) -> str:
         return f"MetricBucket(start={self.start}, count={self.count}, failed={self.failed})"
@@ -113,16 +116,41 @@ class MetricBucket:
         self.total_ms += other.total_ms
         if other.max_ms > self.max_ms:
             self.max_ms = other.max_ms
+        if other.first < self.first:
+            self.first = other.first
         if sketch:
             self.sketch.merge(other.sketch)
-        add_counts(self.codes, other.codes)
-        add_counts(self.types, other.types)
-        if groups:
+        if other.codes:  # most buckets saw no error: their maps are empty
+            add_counts(self.codes, other.codes)
+        if other.types:
+            add_counts(self.types, other.types)
+        if groups and other.groups:
             merge_groups(self.groups, other.groups)
         self.mem_sum += other.mem_sum
         self.mem_n += other.mem_n
         self.cpu_sum += other.cpu_sum
         self.cpu_n += other.cpu_n
+
+    def take_away(self, other: MetricBucket) -> None:
+        """Subtract the counts of ``other``, a bucket merged into this one earlier: requests,
+        failures, timed samples, sketch bins, codes, types, error-group counts and resource
+        sample counts (a key whose count reaches zero is removed). The float sums and the
+        maximum cannot be taken away: the caller sums them again."""
+        self.count -= other.count
+        self.failed -= other.failed
+        self.timed -= other.timed
+        self.sketch.subtract(other.sketch)
+        _take_counts(self.codes, other.codes)
+        _take_counts(self.types, other.types)
+        groups = self.groups
+        for key, entry in other.groups.items():
+            mine = groups.get(key)
+            if mine is not None:
+                mine[0] -= entry[0]
+                if mine[0] <= 0:
+                    del groups[key]
+        self.mem_n -= other.mem_n
+        self.cpu_n -= other.cpu_n
 
     def add_durations(self, durations: list[float]) -> int:
         """Count a batch of requests with these durations (ms); returns how many were invalid.
@@ -196,6 +224,15 @@ def add_counts(into: dict[str, int], other: Mapping[str, int]) -> None:
         into[key] = into.get(key, 0) + n
 
 
+def _take_counts(into: dict[str, int], other: Mapping[str, int]) -> None:
+    for key, n in other.items():
+        left = into.get(key, 0) - n
+        if left > 0:
+            into[key] = left
+        else:
+            into.pop(key, None)
+
+
 def _evict(buckets: dict[int, MetricBucket], horizon: int) -> list[MetricBucket]:
     """Remove (and return) the buckets that start before ``horizon``."""
     # dicts keep insertion order and buckets are inserted in time order, so the old ones
@@ -216,7 +253,8 @@ class BucketTiers:
             minute, the minute not yet in the hour, the hour not yet in the day).
         seconds / minutes / hours / days: closed buckets by start (only those that counted
             requests), oldest first.
-        lifetime: every closed second, for the lifetime totals (no error groups).
+        lifetime: every closed second, for the lifetime totals (its error groups are
+            merged, capped, by the store).
     """
 
     __slots__ = (

@@ -23,7 +23,7 @@ import datetime as _dt
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from rfs_monitoring.errors import APIError, ConfigurationError, error_code_of
@@ -31,15 +31,18 @@ from rfs_monitoring.masking import mask_label
 from rfs_monitoring.metrics import query
 from rfs_monitoring.metrics.bucket import MetricBucket
 from rfs_monitoring.metrics.cap import OperationCap
+from rfs_monitoring.metrics.examples import failure_ids
 from rfs_monitoring.metrics.grouping import OTHER, safe_str
 from rfs_monitoring.metrics.records import (
+    ErrorExample,
     ErrorSummary,
     MetricSample,
     OperationMetrics,
     SeriesPoint,
 )
+from rfs_monitoring.metrics.series import series as series_of
 from rfs_monitoring.metrics.store import BucketStore, OperationState
-from rfs_monitoring.metrics.time_range import TimeRange, describe_duration
+from rfs_monitoring.metrics.time_range import TimeRange, Window, describe_duration
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Result, to_result
 from rfs_monitoring.text import clean_text
@@ -82,6 +85,9 @@ class ResultMetricsCollector(BucketStore):
     """
 
     _default: ClassVar[ResultMetricsCollector | None] = None
+    current: ClassVar[ResultMetricsCollector | None] = None
+    """The default collector once ``instance()`` created it or ``set_instance`` set it
+    (None before): what ``instance()`` returns, read without a call on hot paths."""
     _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
@@ -122,7 +128,7 @@ class ResultMetricsCollector(BucketStore):
         if default is None:
             with cls._default_lock:
                 if cls._default is None:
-                    cls._default = cls()
+                    cls._default = cls.current = cls()
                 default = cls._default
         return default
 
@@ -141,7 +147,7 @@ class ResultMetricsCollector(BucketStore):
             raise TypeError(msg)
         with cls._default_lock:
             previous = cls._default
-            cls._default = collector if collector is not None else cls()
+            cls._default = cls.current = collector if collector is not None else cls()
         return previous
 
     # ------------------------------------------------------------------ recording
@@ -167,12 +173,13 @@ class ResultMetricsCollector(BucketStore):
             try:
                 now = self._clock()
                 op = self._ops.get(operation)
-                if op is None or now >= op.end or now < op.end - 1.0:
+                if op is None or not op.begin <= now < op.end:
                     op = self._open_second(operation, op, now)
                 pending = op.pending
                 pending.append(duration_ms)
-                if not success:
-                    op.failures.append((error_code, error_type, error_message, now))
+                if not success:  # the failure's ids are read here only (never bound)
+                    ids = failure_ids()
+                    op.failures.append((error_code, error_type, error_message, now, ids))
                 if len(pending) >= FOLD_BATCH:
                     self._fold(op)
             except Exception:  # noqa: BLE001 - recording never raises into the caller
@@ -234,14 +241,14 @@ class ResultMetricsCollector(BucketStore):
         if op is None:
             op = self._resolve(name, second)
             if now < op.end:
-                return op
+                return op.saw(now)
         if second >= op.end:
             self._advance(op, second)
             self._sample_resources(op.live)
         elif now < op.end - 1.0:
             # The clock went back (an NTP step): the sample joins the live second.
             self._counters["clock_regressions"] += 1
-        return op
+        return op.saw(now)
 
     def _resolve(self, name: str, second: int) -> OperationState:
         """The state of a name not tracked under that key (lock held): a new operation, the
@@ -258,10 +265,10 @@ class ResultMetricsCollector(BucketStore):
             self._counters["other_operation_samples"] += 1
             other = self._ops.get(OTHER)
             if other is None:
-                other = self._ops[OTHER] = OperationState(OTHER, second)
+                other = self._ops[OTHER] = OperationState(OTHER, second, self.max_error_groups)
                 self._sample_resources(other.live)
             return other
-        op = self._ops[name] = OperationState(name, second)
+        op = self._ops[name] = OperationState(name, second, self.max_error_groups)
         self._sample_resources(op.live)
         return op
 
@@ -392,6 +399,43 @@ class ResultMetricsCollector(BucketStore):
         """The ``limit`` most frequent error groups (of ``operation``, or of all)."""
         return MonoResult.from_result(query.top_errors(self, limit, time_range, operation))
 
+    def error_examples(
+        self,
+        time_range: TimeRange = "1h",
+        *,
+        operation: str | None = None,
+        message: str | None = None,
+        limit: int = 5,
+    ) -> list[ErrorExample]:
+        """The newest failures kept in the window, newest first (the last 5 of each error
+        group of each operation: ``examples``); ``message`` is a group's
+        ``ErrorSummary.message``.
+
+        Raises:
+            ConfigurationError: a bad argument, naming it.
+        """
+        return query.error_examples(self, time_range, operation, message, limit)
+
+    # The rest of the ``MetricsSource`` interface (metrics/source.py) the router reads.
+
+    def ranked_errors(
+        self, limit: int = 10, time_range: TimeRange = "1h", operation: str | None = None
+    ) -> Result[list[ErrorSummary], APIError]:
+        """The synchronous form of ``top_errors``."""
+        return query.top_errors(self, limit, time_range, operation)
+
+    def window(self, time_range: TimeRange) -> Result[Window, APIError]:
+        """The window ``time_range`` covers (memory retention, or the archive's)."""
+        return query.window_of(self, time_range)
+
+    def dashboard(
+        self, time_range: TimeRange = "1h", names: Iterable[str] | None = None
+    ) -> Result[query.Dashboard, APIError]:
+        """Each operation's figures (of ``names``; None: all), all together and the error
+        groups, from one read of each operation's buckets (``query.dashboard``)."""
+        chosen = self.operation_names() if names is None else names
+        return query.dashboard(self, chosen, time_range)
+
     def series(
         self, operation: str | None = None, time_range: TimeRange = "5m", *, points: int = 60
     ) -> list[SeriesPoint]:
@@ -407,7 +451,7 @@ class ResultMetricsCollector(BucketStore):
             ConfigurationError: a bad ``operation``, ``time_range`` (or one longer than the
                 in-memory retention) or ``points``, naming the value.
         """
-        return query.series(self, operation, time_range, points)
+        return series_of(self, operation, time_range, points)
 
     def __repr__(self) -> str:
         return (

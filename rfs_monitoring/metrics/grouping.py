@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from rfs_monitoring.errors import ErrorCode
 from rfs_monitoring.masking import mask_label, mask_text
+from rfs_monitoring.metrics.examples import EXAMPLES_PER_GROUP, ExampleBook
 from rfs_monitoring.text import clean_text
 
 __all__ = [
@@ -44,8 +45,9 @@ _RECENT_GROUP_SECONDS = 3600.0
 ErrorGroups = dict[str, list[Any]]
 """Normalised message -> ``[count, last_seen, error_code]``."""
 
-FailedSample = tuple[object, object, object, float]
-"""A failed sample as buffered: ``(error_code, error_type, error_message, timestamp)``."""
+FailedSample = tuple[object, object, object, float, "tuple[str | None, str | None]"]
+"""A failed sample as buffered: ``(error_code, error_type, error_message, timestamp, ids)``
+where ``ids`` is ``(correlation_id, trace_id)`` of the failing call."""
 
 K = TypeVar("K", bound=Hashable)
 
@@ -96,9 +98,15 @@ def add_to_group(groups: dict[K, list[Any]], key: K, n: int, last: float, code: 
             entry[2] = code
 
 
-def merge_groups(into: ErrorGroups, other: Mapping[str, list[Any]]) -> None:
-    """Add every group of ``other`` to ``into``."""
+def merge_groups(into: ErrorGroups, other: Mapping[str, list[Any]], cap: int | None = None) -> None:
+    """Add every group of ``other`` to ``into``.
+
+    ``cap``: at most this many groups in ``into``; a group not in it once it is full goes
+    to ``OTHER`` (None: no cap).
+    """
     for key, (n, last, code) in other.items():
+        if cap is not None and key not in into and len(into) >= cap:
+            key = OTHER  # the overflow group takes the counts
         add_to_group(into, key, n, last, code)
 
 
@@ -141,6 +149,25 @@ def _capped(seen: set[str], key: str, cap: int) -> str:
         return OTHER
     seen.add(key)
     return key
+
+
+def _keep_examples(
+    book: ExampleBook,
+    rows: list[FailedSample],
+    keys: list[tuple[object, object, object]],
+    placed: dict[tuple[object, object, object], tuple[str, str, str]],
+) -> None:
+    """Keep the newest failures of each group (the rows are in time order)."""
+    wanted: dict[str, int] = {}
+    chosen = []
+    for i in range(len(rows) - 1, -1, -1):
+        group, code, raw = placed[keys[i]]
+        taken = wanted.get(group, 0)
+        if taken < EXAMPLES_PER_GROUP:
+            wanted[group] = taken + 1
+            chosen.append((group, rows[i][3], code, raw, rows[i][4]))
+    for group, when, code, raw, ids in reversed(chosen):
+        book.add(group, when, code, raw, ids)
 
 
 class ErrorCaps:
@@ -196,8 +223,10 @@ class ErrorGrouper:
         codes: dict[str, int],
         types: dict[str, int],
         groups: ErrorGroups,
+        examples: ExampleBook | None = None,
     ) -> int:
-        """Count ``failures`` into ``codes``, ``types`` and ``groups``.
+        """Count ``failures`` into ``codes``, ``types`` and ``groups`` (and keep the newest
+        of each group in ``examples``).
 
         Returns how many went to the ``OTHER`` group because of the cap.
         """
@@ -206,10 +235,11 @@ class ErrorGrouper:
             keys = list(map(_FAILURE_KEY, rows))
             counts = Counter(keys)
         except TypeError:  # an unhashable code, type or message: use their text
-            rows = [(_plain(c), _plain(k), _plain(m), w) for c, k, m, w in rows]
+            rows = [(_plain(c), _plain(k), _plain(m), w, ids) for c, k, m, w, ids in rows]
             keys = list(map(_FAILURE_KEY, rows))
             counts = Counter(keys)
         last_seen = dict(zip(keys, map(_FAILURE_WHEN, rows), strict=True))
+        placed: dict[tuple[object, object, object], tuple[str, str, str]] = {}
         overflow = 0
         for key, n in counts.items():
             code, kind, message = key
@@ -227,6 +257,10 @@ class ErrorGrouper:
                 group = OTHER
             caps.groups[group] = when
             add_to_group(groups, group, n, when, code_key)
+            placed[key] = (group, code_key, raw)
+        if examples is not None:
+            _keep_examples(examples, rows, keys, placed)
+            examples.trim(caps.groups)
         return overflow
 
     def _admit(self, seen: dict[str, float], group: str, when: float) -> str | None:

@@ -1,10 +1,12 @@
-"""Queries: the buckets covering a window, merged into figures, error rankings and series.
+"""Queries: the buckets covering a window, merged into figures and error rankings.
 
 A window is covered by the coarsest buckets that fit: the live second, the current minute,
 hour and day so far, whole days, then hours, minutes and seconds toward the window's head
 edge (where the finer tier no longer holds that time, the coarser bucket is taken whole and
-``window_start`` says so). "1h" merges about 60 buckets and "1w" about 35, whatever the number
-of samples. ``series`` reads one tier and merges once per step.
+``window_start`` says so). The closed minutes of "5m", "15m" and "1h" come merged already
+(``rolling.RollingMinutes``): "1h" reads 3 or 4 buckets per operation, "1w" about 35,
+whatever the number of samples. Merging into figures is ``figures``; chart series are
+``series``.
 """
 
 from __future__ import annotations
@@ -12,27 +14,31 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from rfs_monitoring.errors import APIError, ConfigurationError
 from rfs_monitoring.metrics.bucket import (
     MINUTE_SLOTS,
     SECOND_SLOTS,
-    TIER_SIZES,
     BucketTiers,
     MetricBucket,
     copy_bucket,
 )
-from rfs_monitoring.metrics.grouping import add_to_group
-from rfs_monitoring.metrics.records import ErrorSummary, OperationMetrics, SeriesPoint
-from rfs_monitoring.metrics.sketch import LatencySketch
-from rfs_monitoring.metrics.time_range import (
-    Window,
-    describe_duration,
-    parse_time_range,
-    resolve_window,
+from rfs_monitoring.metrics.examples import Example
+from rfs_monitoring.metrics.figures import (
+    CURRENT_SECONDS,
+    Recent,
+    add_counts_by_hour,
+    figures,
+    merge_pieces,
+    summarise,
+    utc,
 )
+from rfs_monitoring.metrics.grouping import add_to_group
+from rfs_monitoring.metrics.records import ErrorExample, ErrorSummary, OperationMetrics
+from rfs_monitoring.metrics.rolling import RollingMinutes
+from rfs_monitoring.metrics.time_range import Window, resolve_window
 from rfs_monitoring.result import Failure, Result, Success
 
 if TYPE_CHECKING:
@@ -41,30 +47,32 @@ if TYPE_CHECKING:
     from rfs_monitoring.metrics.archive import MetricsArchive
 
 __all__ = [
+    "PAUSE_EVERY",
     "BucketSource",
     "Dashboard",
     "Snapshot",
     "add_counts_by_hour",
     "cover",
+    "cover_back",
     "dashboard",
+    "error_examples",
     "error_summaries",
     "operation_metrics",
     "overall",
     "pause",
-    "series",
     "summarise",
     "top_errors",
     "window_of",
 ]
 
-_QUANTILES = (0.5, 0.9, 0.99)
-
 
 class Snapshot(NamedTuple):
-    """Buckets covering a window per operation (memory and archive), and where they start."""
+    """Buckets covering a window per operation (memory and archive), and where they start;
+    ``recent``: each operation's requests of the last minute (``figures.Recent``)."""
 
     buckets: dict[str, list[MetricBucket]]
     start: float
+    recent: Mapping[str, Recent] | None = None
 
 
 class BucketSource(Protocol):
@@ -87,15 +95,34 @@ class BucketSource(Protocol):
         self, size: int, start: int, now: float, operation: str | None = None
     ) -> list[MetricBucket]: ...  # pragma: no cover - a protocol
 
+    def snapshot_all(
+        self, start: float, end: float
+    ) -> Snapshot | None: ...  # pragma: no cover - a protocol
+
+    def examples_since(
+        self, start: float, operation: str | None, group: str | None
+    ) -> list[tuple[str, Example]]: ...  # pragma: no cover - a protocol
+
+
+PAUSE_EVERY = 0.002
+"""Seconds a query may hold the GIL between two pauses."""
+
+_last_pause = [0.0]
+
 
 def pause() -> None:
-    """Let another thread take the GIL now (a query's loops call it between operations).
+    """Let another thread take the GIL when this one has run ``PAUSE_EVERY`` since the last
+    pause (a query's loops call it between operations).
 
     Queries run in worker threads (the monitoring router, alert evaluation); without a pause
     a long merge keeps the GIL for whole switch intervals (5 ms), and every wake-up of the
-    application's event loop waits that long. ``time.sleep(0)`` releases it at once.
+    application's event loop waits that long. ``time.sleep(0)`` releases it at once; it is a
+    system call (on a busy machine it may yield the core), so it is made only when due.
     """
-    time.sleep(0)
+    now = time.perf_counter()
+    if now - _last_pause[0] >= PAUSE_EVERY:
+        time.sleep(0)
+        _last_pause[0] = time.perf_counter()
 
 
 # ---------------------------------------------------------------------- windows
@@ -112,43 +139,94 @@ def window_of(source: BucketSource, time_range: object) -> Result[Window, APIErr
     )
 
 
-def cover(tiers: BucketTiers, t0: float, horizon: int, pieces: list[MetricBucket]) -> float:
+def cover(
+    tiers: BucketTiers,
+    t0: float,
+    horizon: int,
+    pieces: list[MetricBucket],
+    rolling: Mapping[int, RollingMinutes] | None = None,
+) -> float:
     """Append to ``pieces`` the buckets of ``tiers`` covering ``[t0, now]``; returns their start.
 
-    ``horizon`` is the oldest hour in memory. The open buckets keep changing once the
-    owner's lock is released: ``pieces`` gets copies of them (closed ones are shared).
+    ``horizon`` is the oldest hour in memory; ``rolling``: the operation's rolling windows
+    (their merged minutes replace the minutes one by one). The open buckets keep changing
+    once the owner's lock is released: ``pieces`` gets copies of them (closed ones, and
+    the rolling windows' totals, are shared).
     """
-    pieces.append(copy_bucket(tiers.live))
-    if t0 >= tiers.live.start:
-        return float(tiers.live.start)
+    live = tiers.live
+    if t0 >= tiers.minute.start:
+        pieces.append(copy_bucket(live))
+        if t0 >= live.start:
+            return float(live.start)
+        return cover_back(_levels(tiers, horizon), 3, t0, live.start, pieces)
+    # the open buckets of the current hour, in one copy (they share the hour of day)
+    head = copy_bucket(tiers.minute)
+    head.merge(live)
+    pieces.append(head)
+    levels = _levels(tiers, horizon)
+    if rolling:
+        found = _rolling_cover(tiers, levels, rolling, t0, pieces)
+        if found is not None:
+            return found
+    if t0 >= tiers.hour.start:
+        return cover_back(levels, 2, t0, tiers.minute.start, pieces)
+    head.merge(tiers.hour)
     # days are used only when they lie wholly inside the hour tier's horizon, so the
     # archive (read for the time before that horizon) never overlaps them
-    levels = (
+    t0 = max(t0, horizon)
+    if t0 >= tiers.day.start:
+        return cover_back(levels, 1, t0, tiers.hour.start, pieces)
+    pieces.append(copy_bucket(tiers.day))
+    return cover_back(levels, 0, t0, tiers.day.start, pieces)
+
+
+def _levels(
+    tiers: BucketTiers, horizon: int
+) -> tuple[tuple[int, dict[int, MetricBucket], int], ...]:
+    """Each tier's width, closed buckets and the oldest start it still holds."""
+    return (
         (86400, tiers.days, horizon),
         (3600, tiers.hours, horizon),
         (60, tiers.minutes, tiers.minute.start - MINUTE_SLOTS * 60),
         (1, tiers.seconds, tiers.live.start - SECOND_SLOTS),
     )
-    if t0 >= tiers.minute.start:
-        return _cover(levels, 3, t0, tiers.live.start, pieces)
-    pieces.append(copy_bucket(tiers.minute))
-    if t0 >= tiers.hour.start:
-        return _cover(levels, 2, t0, tiers.minute.start, pieces)
-    pieces.append(copy_bucket(tiers.hour))
-    t0 = max(t0, horizon)
-    if t0 >= tiers.day.start:
-        return _cover(levels, 1, t0, tiers.hour.start, pieces)
-    pieces.append(copy_bucket(tiers.day))
-    return _cover(levels, 0, t0, tiers.day.start, pieces)
 
 
-def _cover(
+def _rolling_cover(
+    tiers: BucketTiers,
+    levels: tuple[tuple[int, dict[int, MetricBucket], int], ...],
+    rolling: Mapping[int, RollingMinutes],
+    t0: float,
+    pieces: list[MetricBucket],
+) -> float | None:
+    """``cover`` with the whole closed minutes of the window read from a rolling window
+    (None when no rolling window fits); the same buckets, merged ahead of time."""
+    end = tiers.minute.start
+    second = math.floor(t0)
+    edge = second - second % 60  # the minute holding t0
+    by_seconds = edge < t0 and second >= levels[3][2]  # its seconds are still held
+    if by_seconds:
+        edge += 60
+    window = rolling.get((end - edge) // 60)
+    if window is None or window.end != end:
+        return None
+    pieces.append(window.total)
+    if by_seconds:
+        return cover_back(levels, 3, t0, edge, pieces)
+    return float(edge)  # t0 on a whole minute, or its minute taken whole
+
+
+def cover_back(
     levels: tuple[tuple[int, dict[int, MetricBucket], int], ...],
     level: int,
     t0: float,
     end: int,
     pieces: list[MetricBucket],
 ) -> float:
+    """Append the buckets of ``levels[level]`` from ``end`` back to ``t0``; where the tier
+    no longer holds the head edge's time, finer levels ``(width, buckets by start, oldest
+    start held)`` take over if they hold it, else the straddling bucket is taken whole.
+    Returns where the appended buckets begin."""
     size, buckets, _ = levels[level]
     start = end - size
     while start >= t0:
@@ -162,7 +240,7 @@ def _cover(
     if level + 1 < len(levels):
         finer_size, _, finer_horizon = levels[level + 1]
         if math.floor(t0) - math.floor(t0) % finer_size >= finer_horizon:
-            return _cover(levels, level + 1, t0, edge, pieces)
+            return cover_back(levels, level + 1, t0, edge, pieces)
     bucket = buckets.get(start)
     if bucket is not None:
         pieces.append(bucket)
@@ -187,7 +265,8 @@ def operation_metrics(
     found = source.snapshot([name], t0, now)
     if name not in found.buckets:
         return Failure(APIError.not_found("operation", name))
-    return Success(summarise(name, label, found.buckets[name], found.start, now))
+    recent = None if found.recent is None else found.recent.get(name)
+    return Success(summarise(name, label, found.buckets[name], found.start, now, recent))
 
 
 def overall(source: BucketSource, time_range: object) -> Result[OperationMetrics, APIError]:
@@ -196,9 +275,21 @@ def overall(source: BucketSource, time_range: object) -> Result[OperationMetrics
     if isinstance(window, Failure):
         return window
     label, t0, now = window.unwrap()
-    found = source.snapshot(None, t0, now)
+    found = source.snapshot_all(t0, now)
+    if found is None:  # the window reaches the archive: read each operation
+        found = source.snapshot(None, t0, now)
     merged = [b for buckets in found.buckets.values() for b in buckets]
-    return Success(summarise("*", label, merged, found.start, now))
+    recent = _all_recent(found.recent, now)
+    return Success(summarise("*", label, merged, found.start, now, recent))
+
+
+def _all_recent(recent: Mapping[str, Recent] | None, now: float) -> Recent | None:
+    if recent is None:
+        return None
+    total = Recent(start=float(math.floor(now) - CURRENT_SECONDS))
+    for part in recent.values():
+        total = total.plus(part)
+    return total
 
 
 class Dashboard(NamedTuple):
@@ -223,88 +314,31 @@ def dashboard(
     if isinstance(window, Failure):
         return window
     label, t0, now = window.unwrap()
-    figures: list[OperationMetrics] = []
+    figures_of: list[OperationMetrics] = []
     pieces: dict[str, list[MetricBucket]] = {}
-    everything = MetricBucket(math.floor(now))
+    totals: list[MetricBucket] = []
     hourly: dict[int, int] = {}
+    recents: dict[str, Recent] = {}
     covered = float(math.floor(now))
     for name in names:
         found = source.snapshot([name], t0, now)
         if name not in found.buckets:
             continue
         pieces[name] = found.buckets[name]
-        total, by_hour = _merge(found.buckets[name], found.start)
-        figures.append(_figures(name, label, total, by_hour, found.start, now))
-        everything.merge(total)
+        total, by_hour = merge_pieces(found.buckets[name], found.start)
+        recent = None if found.recent is None else found.recent.get(name)
+        if recent is not None:
+            recents[name] = recent
+        figures_of.append(figures(name, label, total, by_hour, found.start, now, recent))
+        totals.append(total)
         add_counts_by_hour(hourly, by_hour)
         covered = min(covered, found.start)
         pause()
-    everything.start = math.floor(covered)
-    overall_figures = _figures("*", label, everything, hourly, covered, now)
-    return Success(Dashboard(figures, overall_figures, error_summaries(pieces)))
-
-
-def add_counts_by_hour(into: dict[int, int], other: dict[int, int]) -> None:
-    """Add an hourly distribution to another."""
-    for hour, n in other.items():
-        into[hour] = into.get(hour, 0) + n
-
-
-def summarise(
-    name: str, label: str, pieces: list[MetricBucket], covered: float, now: float
-) -> OperationMetrics:
-    """Merge the buckets ``pieces`` (covering ``[covered, now]``) into figures."""
-    total, hourly = _merge(pieces, covered)
-    return _figures(name, label, total, hourly, covered, now)
-
-
-def _merge(pieces: list[MetricBucket], covered: float) -> tuple[MetricBucket, dict[int, int]]:
-    """The buckets merged into one (sketch included), and the requests by hour of day."""
-    total = MetricBucket(math.floor(covered))
-    hourly: dict[int, int] = {}
-    for piece in pieces:
-        total.merge(piece, sketch=False)
-        if piece.count:
-            hour = (piece.start // 3600) % 24
-            hourly[hour] = hourly.get(hour, 0) + piece.count
-    total.sketch = LatencySketch.merged(p.sketch for p in pieces)
-    return total, hourly
-
-
-def _figures(
-    name: str,
-    label: str,
-    total: MetricBucket,
-    hourly: dict[int, int],
-    covered: float,
-    now: float,
-) -> OperationMetrics:
-    p50, p90, p99 = (min(v, total.max_ms) for v in total.sketch.quantiles(_QUANTILES))
-    count = total.count
-    ok = count - total.failed
-    ranked = sorted(total.groups.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    span = max(now - covered, 1e-9)
-    return OperationMetrics(
-        operation_name=name,
-        time_window=label,
-        total_requests=count,
-        successful_requests=ok,
-        failed_requests=total.failed,
-        success_rate=ok / count if count else 0.0,
-        avg_response_time_ms=total.total_ms / total.timed if total.timed else 0.0,
-        p50_response_time_ms=p50,
-        p90_response_time_ms=p90,
-        p99_response_time_ms=p99,
-        max_response_time_ms=total.max_ms,
-        error_breakdown=dict(sorted(total.codes.items())),
-        top_errors=[(message, entry[0]) for message, entry in ranked[:10]],
-        avg_memory_usage_mb=total.mem_sum / total.mem_n if total.mem_n else 0.0,
-        avg_cpu_usage_percent=total.cpu_sum / total.cpu_n if total.cpu_n else 0.0,
-        hourly_distribution=dict(sorted(hourly.items())),
-        requests_per_second=count / span,
-        window_start=_utc(covered),
-        window_end=_utc(now),
+    everything, _ = merge_pieces(totals, covered)
+    overall_figures = figures(
+        "*", label, everything, hourly, covered, now, _all_recent(recents or None, now)
     )
+    return Success(Dashboard(figures_of, overall_figures, error_summaries(pieces)))
 
 
 # ---------------------------------------------------------------------- errors
@@ -344,94 +378,39 @@ def error_summaries(pieces: dict[str, list[MetricBucket]]) -> list[ErrorSummary]
                     names.append(op_name)
     ranked = sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return [
-        ErrorSummary(message, code, n, _utc(last), sorted(operations[message]))
+        ErrorSummary(message, code, n, utc(last), sorted(operations[message]))
         for message, (n, last, code) in ranked
     ]
 
 
-# ---------------------------------------------------------------------- series
-
-
-class _Plan(NamedTuple):
-    size: int  # bucket width of the tier read
-    per_step: int  # buckets per step
-    steps: int
-
-
-def series(
-    source: BucketSource, operation: str | None, time_range: object, points: int
-) -> list[SeriesPoint]:
-    """The last ``time_range`` in at most ``points`` steps (see the collector's ``series``).
+def error_examples(
+    source: BucketSource,
+    time_range: object,
+    operation: str | None,
+    message: str | None,
+    limit: int,
+) -> list[ErrorExample]:
+    """The newest kept failures in the window (of ``operation``, of the group ``message``),
+    newest first, at most ``limit`` (see the collector's ``error_examples``).
 
     Raises:
         ConfigurationError: a bad argument, naming it.
     """
-    given: object = operation
-    if given is not None and not isinstance(given, str):
-        msg = f"operation must be a str or None, got {given!r}"
+    given: tuple[tuple[str, object], ...] = (("operation", operation), ("message", message))
+    for label, value in given:
+        if value is not None and not isinstance(value, str):
+            msg = f"{label} must be a str or None, got {value!r}"
+            raise ConfigurationError(msg)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        msg = f"limit must be an int >= 1, got {limit!r}"
         raise ConfigurationError(msg)
-    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
-        msg = f"points must be an int >= 1, got {points!r}"
-        raise ConfigurationError(msg)
-    plan = _plan(source.retention, time_range, points)
-    now = source.clock()
-    second = math.floor(now)
-    width = plan.size * plan.per_step
-    first = second - second % plan.size - (plan.steps * plan.per_step - 1) * plan.size
-    steps: list[list[MetricBucket]] = [[] for _ in range(plan.steps)]
-    for bucket in source.tier_buckets(plan.size, first, now, operation):
-        steps[(bucket.start - first) // width].append(bucket)
-    out = []
-    for i, step in enumerate(steps):
-        out.append(_point(first + i * width, width, step))
-        pause()
-    return out
-
-
-def _plan(retention: _dt.timedelta, time_range: object, points: int) -> _Plan:
-    """The finest tier that still holds the whole window, and its step width."""
-    parsed = parse_time_range(time_range)
-    if isinstance(parsed, Failure):
-        raise ConfigurationError(parsed.unwrap_error().message)
-    seconds = parsed.unwrap().total_seconds()
-    held = (SECOND_SLOTS, MINUTE_SLOTS, math.ceil(retention.total_seconds() / 3600))
-    for size, closed in zip(TIER_SIZES, held, strict=True):
-        n = math.ceil(seconds / size)
-        per_step = math.ceil(n / points)
-        steps = math.ceil(n / per_step)
-        if steps * per_step - 1 <= closed:
-            return _Plan(size, per_step, steps)
-    msg = (
-        f"time_range {time_range!r} is not accepted; it is longer than the in-memory "
-        f"retention ({describe_duration(retention)}) that series() reads"
-    )
-    raise ConfigurationError(msg)
-
-
-def _point(start: int, width: int, buckets: list[MetricBucket]) -> SeriesPoint:
-    requests = sum(b.count for b in buckets)
-    failures = sum(b.failed for b in buckets)
-    p50: float | None = None
-    p90: float | None = None
-    p99: float | None = None
-    if any(b.timed for b in buckets):
-        top = max(b.max_ms for b in buckets)
-        sketch = _merged_pausing([b.sketch for b in buckets])
-        p50, p90, p99 = (min(v, top) for v in sketch.quantiles(_QUANTILES))
-    return SeriesPoint(_utc(start), float(width), requests, failures, p50, p90, p99)
-
-
-def _merged_pausing(sketches: list[LatencySketch], chunk: int = 128) -> LatencySketch:
-    """``LatencySketch.merged(sketches)``, pausing between chunks (a step of the charts may
-    hold thousands of second buckets)."""
-    if len(sketches) <= chunk:
-        return LatencySketch.merged(sketches)
-    parts = []
-    for first in range(0, len(sketches), chunk):
-        parts.append(LatencySketch.merged(sketches[first : first + chunk]))
-        pause()
-    return LatencySketch.merged(parts)
-
-
-def _utc(t: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
+    window = window_of(source, time_range)
+    if isinstance(window, Failure):
+        raise ConfigurationError(window.unwrap_error().message)
+    _, t0, _ = window.unwrap()
+    found = source.examples_since(t0, operation, message)
+    found.sort(key=lambda row: row[1].when, reverse=True)
+    return [
+        ErrorExample(utc(e.when), name, e.code, e.message, e.correlation_id, e.trace_id)
+        for name, e in found[:limit]
+    ]

@@ -8,6 +8,7 @@ import datetime as _dt
 from rfs_monitoring.metrics.sketch import LatencySketch
 
 __all__ = [
+    "ErrorExample",
     "ErrorSummary",
     "MetricSample",
     "OperationMetrics",
@@ -38,6 +39,18 @@ class OperationMetrics:
     ``hourly_distribution`` maps the UTC hour of day to the request count;
     ``window_start`` is the start of the oldest bucket used (windows are covered by whole
     buckets, so it may lie a little before ``window_end - time_range``).
+
+    Every failure belongs to one class through ``errors.classify_code`` of its code:
+    ``client_errors`` (4xx), ``server_errors`` (5xx, and failures without a known code),
+    ``timeouts`` (504) and ``cancelled`` (499); ``failed_requests`` is their sum.
+    ``availability`` is the share of calls without a server fault or a timeout (cancelled
+    calls count in the denominator and are not unavailable; 1.0 without calls);
+    ``client_error_rate`` the share of client errors (0.0 without calls).
+
+    ``requests_per_second`` is the count over the part of the window that holds data: from
+    the later of the window's start and the first sample in it (or the collector's start)
+    to now, at least one second. ``current_requests_per_second`` is the same over the last
+    60 seconds.
     """
 
     operation_name: str
@@ -59,6 +72,13 @@ class OperationMetrics:
     requests_per_second: float
     window_start: _dt.datetime
     window_end: _dt.datetime
+    client_errors: int = 0
+    server_errors: int = 0
+    timeouts: int = 0
+    cancelled: int = 0
+    availability: float = 1.0
+    client_error_rate: float = 0.0
+    current_requests_per_second: float = 0.0
 
 
 @dataclasses.dataclass
@@ -72,6 +92,26 @@ class ErrorSummary:
     operations: list[str]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ErrorExample:
+    """One recent failure of an error group (``ResultMetricsCollector.error_examples``).
+
+    Attributes:
+        time: when it was recorded (UTC).
+        operation: the operation that failed.
+        error_code: its code as a label (masked), or None.
+        message: its message, masked (not normalised).
+        correlation_id / trace_id: read from the context of the failing call, when set.
+    """
+
+    time: _dt.datetime
+    operation: str
+    error_code: str | None
+    message: str
+    correlation_id: str | None
+    trace_id: str | None
+
+
 @dataclasses.dataclass
 class OperationTotals:
     """Lifetime totals of one operation (what the Prometheus / OTel exporters publish)."""
@@ -82,6 +122,9 @@ class OperationTotals:
     sum_ms: float
     error_codes: dict[str, int]
     sketch: LatencySketch
+    error_groups: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Failures by normalised message (``ErrorSummary.message``); at most
+    ``max_error_groups`` groups, later ones under ``OTHER``."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,8 +134,10 @@ class SeriesPoint:
     Attributes:
         start: the UTC start of the step.
         seconds: the step's width.
-        requests / failures: what the step counted.
+        requests / failures: what the step counted (failures: every non-success).
         p50_ms / p90_ms / p99_ms: latency quantiles (within 1%); None without timed samples.
+        client_errors / server_errors / timeouts / cancelled: the failures by class
+            (``errors.classify_code``).
     """
 
     start: _dt.datetime
@@ -102,6 +147,10 @@ class SeriesPoint:
     p50_ms: float | None
     p90_ms: float | None
     p99_ms: float | None
+    client_errors: int = 0
+    server_errors: int = 0
+    timeouts: int = 0
+    cancelled: int = 0
 
     @property
     def success_rate(self) -> float | None:
@@ -109,6 +158,14 @@ class SeriesPoint:
         if self.requests == 0:
             return None
         return (self.requests - self.failures) / self.requests
+
+    @property
+    def availability(self) -> float | None:
+        """Share of the step's requests without a server fault or a timeout; None when it
+        had none."""
+        if self.requests == 0:
+            return None
+        return (self.requests - self.server_errors - self.timeouts) / self.requests
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, repeat
-from operator import add
+from operator import add, sub
 
 __all__ = [
     "MAX_TRACKED_MS",
@@ -179,19 +179,66 @@ class LatencySketch:
         counts = self.counts
         counts[start:end] = array("q", map(add, counts[start:end], theirs))
 
+    def subtract(self, other: LatencySketch) -> None:
+        """Take away the values of ``other``, a sketch whose values were added to this one
+        (the rolling windows drop the minute that leaves them).
+
+        Raises:
+            ValueError: ``other`` holds values this sketch does not.
+        """
+        theirs = other.counts
+        start = other.offset - self.offset
+        if other.zeros > self.zeros or (
+            theirs and (start < 0 or start + len(theirs) > len(self.counts))
+        ):
+            msg = f"cannot subtract {other!r} from {self!r}: it holds values this one does not"
+            raise ValueError(msg)
+        self.zeros -= other.zeros
+        if not theirs:
+            return
+        if self.counts.typecode != "q":
+            self.counts = array("q", self.counts)
+        counts = self.counts
+        end = start + len(theirs)
+        counts[start:end] = array("q", map(sub, counts[start:end], theirs))
+
     @classmethod
     def merged(cls, sketches: Iterable[LatencySketch]) -> LatencySketch:
         """One sketch holding the values of all ``sketches`` (one allocation, C-level adds)."""
-        parts = [s for s in sketches if s.counts or s.zeros]
         result = cls()
-        if not parts:
-            return result
-        result.zeros = sum(s.zeros for s in parts)
-        ranged = [s for s in parts if s.counts]
+        zeros = 0
+        ranged = []
+        for s in sketches:  # one pass: queries merge a few sketches per operation
+            zeros += s.zeros
+            if s.counts:
+                ranged.append(s)
+        result.zeros = zeros
         if not ranged:
             return result
-        lo = min(s.offset for s in ranged)
-        hi = max(s.offset + len(s.counts) for s in ranged)
+        widest = ranged[0]
+        lo = widest.offset
+        hi = lo + len(widest.counts)
+        for s in ranged:
+            size = len(s.counts)
+            if s.offset < lo:
+                lo = s.offset
+            if s.offset + size > hi:
+                hi = s.offset + size
+            if size > len(widest.counts):
+                widest = s
+        if widest.offset == lo and widest.offset + len(widest.counts) == hi:
+            # one sketch spans them all (a rolling window beside a few fresh buckets): copy
+            # it at C speed and add only the others' ranges
+            result.offset = lo
+            result.counts = array("q", widest.counts)
+            for s in ranged:
+                if s is not widest:
+                    start = s.offset - lo
+                    end = start + len(s.counts)
+                    result.counts[start:end] = array(
+                        "q", map(add, result.counts[start:end], s.counts)
+                    )
+            return result
         total = [0] * (hi - lo)
         for s in ranged:
             start = s.offset - lo
@@ -244,14 +291,27 @@ class LatencySketch:
 
     def count_at_or_below(self, bound_ms: float) -> int:
         """How many values are in buckets whose representative value is <= ``bound_ms``."""
-        if bound_ms < 0:
-            return 0
-        if bound_ms <= ZERO_THRESHOLD_MS or not self.counts:
-            return self.zeros
-        # representative of bucket i is <= bound  <=>  i <= log_gamma(bound / factor)
-        last = math.floor(math.log(bound_ms / _VALUE_FACTOR, _GAMMA) + 1e-9)
-        upto = min(last - self.offset + 1, len(self.counts))
-        return self.zeros + (sum(self.counts[:upto]) if upto > 0 else 0)
+        return self.counts_at_or_below((bound_ms,))[0]
+
+    def counts_at_or_below(self, bounds_ms: Sequence[float]) -> list[int]:
+        """``count_at_or_below`` of each bound, in one pass over the counts (histograms)."""
+        counts = self.counts
+        cumulative: list[int] | None = None
+        out = []
+        for bound_ms in bounds_ms:
+            if bound_ms < 0:
+                out.append(0)
+                continue
+            if bound_ms <= ZERO_THRESHOLD_MS or not counts:
+                out.append(self.zeros)
+                continue
+            if cumulative is None:
+                cumulative = list(accumulate(counts, initial=self.zeros))
+            # representative of bucket i is <= bound  <=>  i <= log_gamma(bound / factor)
+            last = math.floor(math.log(bound_ms / _VALUE_FACTOR, _GAMMA) + 1e-9)
+            upto = min(last - self.offset + 1, len(counts))
+            out.append(cumulative[max(upto, 0)])
+        return out
 
     @property
     def nbytes(self) -> int:

@@ -18,9 +18,13 @@ from typing import TYPE_CHECKING
 from rfs_monitoring.errors import ArchiveError, ConfigurationError
 from rfs_monitoring.metrics import query
 from rfs_monitoring.metrics.bucket import TIER_SIZES, BucketTiers, MetricBucket, add_counts
-from rfs_monitoring.metrics.grouping import ErrorCaps, ErrorGrouper, FailedSample
+from rfs_monitoring.metrics.everything import AllOperations
+from rfs_monitoring.metrics.examples import Example, ExampleBook
+from rfs_monitoring.metrics.figures import CURRENT_SECONDS, Recent
+from rfs_monitoring.metrics.grouping import ErrorCaps, ErrorGrouper, FailedSample, merge_groups
 from rfs_monitoring.metrics.query import Snapshot
 from rfs_monitoring.metrics.records import OperationTotals, TierSizes
+from rfs_monitoring.metrics.rolling import RecentSeconds, rolling_windows
 
 if TYPE_CHECKING:
     from rfs_monitoring.metrics.archive import MetricsArchive
@@ -45,17 +49,43 @@ COUNTERS = (
 
 
 class OperationState(BucketTiers):
-    """Live state of one operation; every field is guarded by the collector's lock."""
+    """Live state of one operation; every field is guarded by the collector's lock.
 
-    __slots__ = ("caps", "end", "failures", "name", "pending")
+    ``begin`` / ``end``: the live second's span, as floats (``record``'s fast path compares
+    the clock with them).
+    """
 
-    def __init__(self, name: str, second: int) -> None:
+    __slots__ = (
+        "begin",
+        "caps",
+        "end",
+        "examples",
+        "failures",
+        "last_minute",
+        "name",
+        "pending",
+        "rolling",
+    )
+
+    def __init__(self, name: str, second: int, max_error_groups: int = 100) -> None:
         super().__init__(second)
         self.name = name
         self.pending: list[float] = []
         self.failures: list[FailedSample] = []
+        self.begin = float(second)
         self.end = float(second + 1)
         self.caps = ErrorCaps()
+        self.examples = ExampleBook(max_error_groups)
+        self.rolling = rolling_windows(self.minute.start)
+        self.last_minute = RecentSeconds()
+
+    def saw(self, now: float) -> OperationState:
+        """Note a sample at ``now`` in the live second (``record``'s slow path sees the first
+        of every second it opens: where throughput starts; a second a query opened learns
+        it, to the second, at its fold)."""
+        if now < self.live.first:
+            self.live.first = now
+        return self
 
 
 class BucketStore:
@@ -85,6 +115,7 @@ class BucketStore:
         self._archive_queue: list[tuple[str, MetricBucket]] = []
         self._grouper = ErrorGrouper(max_error_groups)
         self._counters = dict.fromkeys(COUNTERS, 0)
+        self._all = AllOperations()
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -99,10 +130,12 @@ class BucketStore:
         if op.pending:
             self._counters["invalid_durations"] += live.add_durations(op.pending)
             op.pending = []
+            if live.first == math.inf:  # opened by a query: its first sample is known
+                live.first = float(live.start)  # to the second
         if op.failures:
             live.failed += len(op.failures)
             self._counters["other_error_groups"] += self._grouper.count(
-                op.caps, op.failures, live.codes, live.types, live.groups
+                op.caps, op.failures, live.codes, live.types, live.groups, op.examples
             )
             op.failures = []
 
@@ -111,8 +144,18 @@ class BucketStore:
         self._fold(op)
         if second <= op.live.start:
             return
+        if op.live.groups:  # lifetime error groups (for the exporters), capped
+            merge_groups(op.lifetime.groups, op.live.groups, self.max_error_groups)
+        minute = op.minute.start
+        if op.live.count:
+            op.last_minute.push(op.live)
+            self._all.push(op.live, second, self._retention_hours)
         evicted = op.advance(second, self._retention_hours)
+        op.begin = float(second)
         op.end = float(second + 1)
+        if op.minute.start != minute:
+            for window in op.rolling.values():
+                window.advance(op.minutes, op.minute.start)
         if evicted and self.archive is not None:
             self._archive_queue.extend((op.name, bucket) for bucket in evicted)
 
@@ -129,6 +172,7 @@ class BucketStore:
         second = math.floor(end)
         covered = float(second)
         out: dict[str, list[MetricBucket]] = {}
+        recent: dict[str, Recent] = {}
         horizons: dict[str, int] = {}
         with self._lock:
             ops = (
@@ -142,12 +186,13 @@ class BucketStore:
             with self._lock:
                 self._advance(op, second)
                 horizon = horizons[op.name] = op.horizon(self._retention_hours)
-                covered = min(covered, query.cover(op, start, horizon, pieces))
+                covered = min(covered, query.cover(op, start, horizon, pieces, op.rolling))
+                recent[op.name] = op.last_minute.read(op.live, second)
             out[op.name] = pieces
             query.pause()
         archive = self.archive
         if archive is None:
-            return Snapshot(out, covered)
+            return Snapshot(out, covered, recent)
         self.flush_archive(timeout=archive.query_timeout)
         # archive rows are whole hours: windows shorter than an hour read memory only
         if end - start >= 3600:
@@ -162,7 +207,32 @@ class BucketStore:
             for name, bucket in archived:
                 out.setdefault(name, []).append(bucket)
                 covered = min(covered, float(bucket.start))
-        return Snapshot(out, covered)
+        return Snapshot(out, covered, recent)
+
+    def snapshot_all(self, start: float, end: float) -> Snapshot | None:
+        """All operations' buckets covering ``[start, end]`` merged (``Snapshot.buckets``
+        holds ``"*"``), from the tiers of all operations together; None when the window
+        reads the archive too (an hour or more, with an archive: other processes' rows)."""
+        if self.archive is not None and end - start >= 3600:
+            return None
+        second = math.floor(end)
+        lives = MetricBucket(second)
+        recent = Recent(start=float(second - CURRENT_SECONDS))
+        with self._lock:
+            ops = list(self._ops.values())
+        if not ops:
+            return Snapshot({}, float(second), {})
+        for op in ops:  # the lock per operation: recording never waits for a whole query
+            with self._lock:
+                self._advance(op, second)  # their closed seconds join the sums
+                lives.merge(op.live)
+                recent = recent.plus(op.last_minute.read(op.live, second))
+            query.pause()
+        with self._lock:
+            horizon = second - second % 3600 - self._retention_hours * 3600
+            self._all.settle(second, self._retention_hours)
+            total, covered = self._all.total(start, second, horizon)
+        return Snapshot({"*": [lives, total]}, covered, {"*": recent})
 
     def tier_buckets(
         self, size: int, start: int, now: float, operation: str | None = None
@@ -171,7 +241,8 @@ class BucketStore:
 
         The open bucket of the tier is a copy with what it holds so far (no error groups);
         the closed ones are shared and must not be changed. ``operation``: one operation's
-        (None: every operation's).
+        (None: all operations merged per bucket, ``everything.AllOperations``: copies,
+        without error groups, and the live seconds in one more bucket).
 
         Raises:
             ConfigurationError: ``size`` is none of 1, 60 and 3600.
@@ -180,18 +251,49 @@ class BucketStore:
             msg = f"size must be one of {TIER_SIZES} (seconds), got {size!r}"
             raise ConfigurationError(msg)
         second = math.floor(now)
-        out: list[MetricBucket] = []
+        if operation is None:
+            return self._all_buckets(size, start, second)
+        with self._lock:
+            found = self._ops.get(operation)
+            if found is None:
+                return []
+            self._advance(found, second)
+            return found.recent(size, start)
+
+    def _all_buckets(self, size: int, start: int, second: int) -> list[MetricBucket]:
+        """``tier_buckets`` of all operations together."""
+        lives = MetricBucket(second - second % size)
+        with self._lock:
+            ops = list(self._ops.values())
+        for op in ops:  # the lock per operation: recording never waits for a whole query
+            with self._lock:
+                self._advance(op, second)  # their closed seconds join the sums
+                lives.merge(op.live, groups=False)
+            query.pause()
+        with self._lock:
+            self._all.settle(second, self._retention_hours)
+            out = self._all.read(size, start)
+        if lives.count and lives.start >= start:
+            out.append(lives)
+        return out
+
+    def examples_since(
+        self, start: float, operation: str | None, group: str | None
+    ) -> list[tuple[str, Example]]:
+        """The kept failures recorded at or after ``start`` with their operation's name (of
+        ``operation``; None: all; of the error group ``group``; None: all)."""
+        second = math.floor(self._clock())
+        out: list[tuple[str, Example]] = []
         with self._lock:
             if operation is None:
                 ops = list(self._ops.values())
             else:
                 found = self._ops.get(operation)
                 ops = [] if found is None else [found]
-        for op in ops:  # the lock per operation: recording never waits for a whole query
+        for op in ops:
             with self._lock:
-                self._advance(op, second)
-                out.extend(op.recent(size, start))
-            query.pause()
+                self._advance(op, second)  # the buffered failures are kept at the fold
+                out.extend((op.name, example) for example in op.examples.since(start, group))
         return out
 
     def tier_sizes(self, operation: str) -> TierSizes | None:
@@ -224,7 +326,10 @@ class BucketStore:
                 total = life.count + live.count
                 failed = life.failed + live.failed
                 sum_ms = life.total_ms + live.total_ms
-                out.append(OperationTotals(op.name, total, failed, sum_ms, codes, sketch))
+                groups = {key: list(entry) for key, entry in life.groups.items()}
+                merge_groups(groups, live.groups, self.max_error_groups)
+                counts = {key: entry[0] for key, entry in groups.items()}
+                out.append(OperationTotals(op.name, total, failed, sum_ms, codes, sketch, counts))
         out.sort(key=lambda t: t.operation)
         return out
 
@@ -330,7 +435,10 @@ class BucketStore:
                 for bucket in (op.live, op.minute, op.hour, op.day, op.lifetime):
                     memory += bucket.nbytes()
                 memory += 600 + 8 * len(op.pending) + 100 * len(op.caps.groups)
+                memory += sum(w.total.nbytes() for w in op.rolling.values())
             query.pause()
+        with self._lock:  # all operations together: one more operation's tiers
+            memory += sum(b.nbytes() for tier in self._all.tiers.values() for b in tier.values())
         return {**counters, "buckets": buckets, "memory_bytes": memory}
 
     def reset(self) -> None:
@@ -339,5 +447,6 @@ class BucketStore:
             self._ops.clear()
             self._archive_queue.clear()
             self._grouper.clear()
+            self._all.clear()
             for key in self._counters:
                 self._counters[key] = 0

@@ -16,7 +16,13 @@ from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.flux import FluxResult
 from rfs_monitoring.mono import set_chain_observer
 from rfs_monitoring.result import Result, Success
-from rfs_monitoring.result_logging.emit import build_record, emit, fresh_correlation_id
+from rfs_monitoring.result_logging.emit import (
+    Described,
+    build_record,
+    emit,
+    fresh_correlation_id,
+)
+from rfs_monitoring.result_logging.entry import FIELD_NAMES, Record
 from rfs_monitoring.result_logging.levels import LEVELS, parse_level
 from rfs_monitoring.result_logging.operation import current_operation
 from rfs_monitoring.result_logging.state import STATE
@@ -31,25 +37,58 @@ def observe_chain(kind: str, name: str, result: Result[Any, Any], elapsed_ms: fl
 
     Inside a logged operation the entry carries the operation's name and levels; outside
     one, ``name`` is the operation, at INFO (success) / ERROR (failure).
+
+    ``kind`` is ``"step"`` (an entry for a Success or a Failure), ``"error"`` (an entry
+    for a Failure only) or ``"skipped"``: a ``log_step`` or ``log_error`` reached by the
+    Failure an earlier log point of the same run already reported, so the steps before
+    it never ran. A skipped step is no error of its own: its entry has ``result_type``
+    ``"skipped"``, no error fields, and is written at DEBUG whatever the operation's
+    levels (the failing step's entry, with the same correlation id, holds the error).
     """
     ok = type(result) is Success
     if kind == "error" and ok:
         return
-    op = current_operation()
+    skipped = kind == "skipped"
+    outcome = "skipped" if skipped else "success" if ok else "error"
     if _tracing.tracing_active():
-        _tracing.span_event(
-            name, {"rfs.step": name, "rfs.result_type": "success" if ok else "error"}
-        )
-    if op is None:
-        operation = name
+        _tracing.span_event(name, {"rfs.step": name, "rfs.result_type": outcome})
+    op = current_operation()
+    operation = name if op is None else op.name
+    if skipped:
+        level = logging.DEBUG
+    elif op is None:
         level = logging.INFO if ok else logging.ERROR
     else:
-        operation = op.name
         level = op.level if ok else op.error_level
     if level < LEVELS.threshold(operation):
         return
     correlation_id = _correlation_get() or fresh_correlation_id()
-    emit(level, build_record(operation, name, result, elapsed_ms, correlation_id))
+    if skipped:
+        record = build_record(
+            operation,
+            name,
+            result,
+            elapsed_ms,
+            correlation_id,
+            _NOT_AN_ERROR,
+            result_type=outcome,
+            level=level,
+        )
+        emit(level, _without_error(record))
+        return
+    emit(level, build_record(operation, name, result, elapsed_ms, correlation_id, level=level))
+
+
+_NOT_AN_ERROR: Described = ("", None, "")
+_ERROR_FIELDS = tuple(FIELD_NAMES.index(f) for f in ("error_type", "error_code", "error_message"))
+
+
+def _without_error(record: Record) -> Record:
+    """``record`` with its error fields unset (a skipped step describes no error)."""
+    values = list(record)
+    for index in _ERROR_FIELDS:
+        values[index] = None
+    return tuple(values)
 
 
 set_chain_observer(observe_chain)
@@ -104,13 +143,27 @@ def log_flux_result(
         if summary_level >= threshold:
             summary = _summary(results, len(failures), metadata)
             record = build_record(
-                operation, "flux_summary", first, processing_time_ms, correlation_id, None, summary
+                operation,
+                "flux_summary",
+                first,
+                processing_time_ms,
+                correlation_id,
+                None,
+                summary,
+                level=summary_level,
             )
             emit(summary_level, record)
         if per_item_errors and bad_level >= threshold:
             for index, item in failures:
                 record = build_record(
-                    operation, "flux_item", item, 0.0, correlation_id, None, {"index": index}
+                    operation,
+                    "flux_item",
+                    item,
+                    0.0,
+                    correlation_id,
+                    None,
+                    {"index": index},
+                    level=bad_level,
                 )
                 emit(bad_level, record)
     except Exception:  # noqa: BLE001 - observability never raises into the caller

@@ -21,8 +21,18 @@ import structlog
 
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.resources import resource_snapshot
+from rfs_monitoring.result_logging.identity import service_identity
 from rfs_monitoring.result_logging.levels import LEVELS, env_level, parse_level
-from rfs_monitoring.result_logging.processors import QueueLogger, add_context, mask_event
+from rfs_monitoring.result_logging.processors import (
+    QueueLogger,
+    add_context,
+    add_level,
+    add_service,
+    add_timestamp,
+    add_trace_ids,
+    lead_keys,
+    mask_event,
+)
 from rfs_monitoring.result_logging.render import DEFAULT_BOUNDS, Bounds
 from rfs_monitoring.result_logging.state import STATE
 from rfs_monitoring.result_logging.stdlib import (
@@ -113,15 +123,27 @@ def _check_bounds(max_key_chars: int, max_value_chars: int, max_line_bytes: int)
     return Bounds(max_key_chars, max_value_chars, max_line_bytes)
 
 
+def _set_identity(service_name: str | None, environment: str | None) -> str | None:
+    """Set the lines' service name and environment: the arguments, else what the environment
+    says now; returns why ``OTEL_RESOURCE_ATTRIBUTES`` was ignored (None: it was not)."""
+    identity = service_identity()
+    STATE.service_name = service_name or identity.service_name
+    STATE.environment = environment or identity.environment
+    return identity.problem
+
+
 def _configure_structlog(threshold: int) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             add_context,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            add_service,
+            add_trace_ids,
+            add_level,
+            add_timestamp,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            lead_keys,
             mask_event,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(threshold),
@@ -146,17 +168,23 @@ def configure_logging(
 ) -> None:
     """Set up the output pipeline for Result entries, structlog events and stdlib records.
 
+    The three spell their common fields alike: ``timestamp`` (``2026-11-30T08:00:00.123456Z``),
+    ``level`` (``"INFO"``), ``service_name``, ``environment``, ``correlation_id``, trace ids.
+
     Idempotent: calling it again replaces the previous configuration (what was queued is
-    written first); no handler is added twice.
+    written first); no handler is added twice. A malformed ``OTEL_RESOURCE_ATTRIBUTES``
+    is ignored, and said so in one WARNING line of the configured output.
 
     Args:
         json: JSON lines (True) or ``key=value`` text lines.
         level: threshold for everything (a level name or int); None: ``RFS_LOG_LEVEL`` or INFO.
         sink: a path (appended to), a text or binary stream; None: ``sys.stdout``.
-        service_name: the entries' ``service_name`` (None: keep; default ``RFS_SERVICE_NAME``
-            or "rfs-framework").
-        environment: the entries' ``environment`` (None: keep; default ``RFS_ENVIRONMENT``
-            or "production").
+        service_name: the ``service_name`` of every line (None: from the environment, read
+            now: ``OTEL_SERVICE_NAME``, ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``,
+            ``RFS_SERVICE_NAME``, else "rfs-framework"; see ``identity``).
+        environment: the ``environment`` of every line (None: ``deployment.environment.name``
+            or ``deployment.environment`` in ``OTEL_RESOURCE_ATTRIBUTES``,
+            ``RFS_ENVIRONMENT``, else "production").
         background: render and write on a daemon thread behind a bounded queue (True) or
             inline in the caller (False).
         queue_size: capacity of the queue; items arriving when it is full are dropped and
@@ -194,16 +222,17 @@ def configure_logging(
             bounds=bounds,
         )
         LEVELS.set_global(threshold)
-        if service_name is not None:
-            STATE.service_name = service_name
-        if environment is not None:
-            STATE.environment = environment
+        problem = _set_identity(service_name, environment)
         _configure_structlog(threshold)
         install_root_handler(formatter, threshold if stdlib else None)
         resource_snapshot()  # start the sampler now, not inside the first logged request
         if not STATE.atexit_registered:
             atexit.register(_shutdown_writer)
             STATE.atexit_registered = True
+    if problem is not None:  # said once, in the configured output itself
+        structlog.get_logger("rfs_monitoring.logging").warning(
+            "ignored a malformed environment variable", problem=problem
+        )
 
 
 def current_writer() -> Writer | None:
@@ -232,8 +261,9 @@ def flush_logs(timeout: float = 5.0) -> bool:
 def reset_logging() -> None:
     """Undo ``configure_logging``: write what is queued, remove the root handler, reset
     structlog to its defaults, restore the root logger's level; entries go to the
-    unconfigured outputs again. Levels go back to ``RFS_LOG_LEVEL`` (or INFO) and
-    per-operation levels are removed."""
+    unconfigured outputs again. Levels go back to ``RFS_LOG_LEVEL`` (or INFO),
+    per-operation levels are removed, ``service_name`` / ``environment`` are read from the
+    environment again."""
     with STATE.lock:
         _shutdown_writer()
         uninstall_root_handler()
@@ -241,6 +271,7 @@ def reset_logging() -> None:
             logging.getLogger().setLevel(STATE.root_level)
             STATE.root_level = None
         structlog.reset_defaults()
+        _set_identity(None, None)
         LEVELS.clear_operations()
         LEVELS.set_global(env_level()[0])
 

@@ -6,6 +6,11 @@ current by ``LEVELS``) and, below it with tracing off, only records the metric
 ``outcome.finish``. The sync and async wrappers differ only in ``await`` and in what is
 finished lazily (``LAZY_ANY``: a sync function may return an awaitable); the binding of
 the call's context is ``operation.bind``, inlined here because it runs on every call.
+
+A call ended by a cancel (``asyncio.CancelledError``, see ``errors.is_cancelled``) is
+finished by ``outcome.cancelled`` (entry "cancelled", code CANCELLED, the duration until
+the cancel) and the cancel re-raised unchanged; other ``BaseException`` s pass through
+untouched. ``set_duration_clock`` is the seam for tests asserting exact durations.
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ import functools
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 from rfs_monitoring import tracing as _tracing
 from rfs_monitoring.callables import is_async_callable
-from rfs_monitoring.errors import ConfigurationError
+from rfs_monitoring.errors import ConfigurationError, is_cancelled
 from rfs_monitoring.result import Failure, Success
-from rfs_monitoring.result_logging.emit import fresh_correlation_id
+from rfs_monitoring.result_logging.emit import fresh_correlation_id, pooled_correlation_id
 from rfs_monitoring.result_logging.levels import LEVELS, parse_level
 from rfs_monitoring.result_logging.operation import (
     Operation,
@@ -32,26 +37,38 @@ from rfs_monitoring.result_logging.outcome import (
     LAZY_ANY,
     LAZY_MONO,
     NOT_LAZY,
+    cancelled,
     finish,
     lazy_outcome,
     measure,
+    set_clock,
 )
 
-__all__ = ["log_result_operation"]
+__all__ = ["log_result_operation", "set_duration_clock"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _perf_counter = time.perf_counter
+_monotonic = time.monotonic
 _modules = sys.modules
 _OTEL_TRACE = "opentelemetry.trace"
-_tracer_state = _tracing._state
+_tracer = _tracing.tracer_state
+_start_span = _tracing.start_span
 _correlation_get = correlation_var.get
+_correlation_set = correlation_var.set
+_correlation_reset = correlation_var.reset
 _operation_set = current_operation_var.set
 _operation_reset = current_operation_var.reset
+_pooled_id = pooled_correlation_id
+
+# Both wrappers inline the binding of the call's context (``operation.bind``) and the
+# tracing check instead of sharing a helper: a call less on every logged call (measured in
+# benchmarks/bench_logging.py). A span is started when a tracer is in use, or when
+# OpenTelemetry is loaded and the provider lookup is due (``TracerState.next_check``).
 
 
 def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable[..., Any]:
-    name, error_level, tracer = op.name, op.error_level, _tracer_state
+    name, error_level, tracer = op.name, op.error_level, _tracer
 
     async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
         # below the threshold with tracing off: no entry, no span, no context binding
@@ -64,18 +81,24 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
             except Exception as exc:
                 measure(op, Failure(exc), start, args, kwargs, LAZY_MONO)
                 raise
+            except BaseException as exc:
+                if is_cancelled(exc):
+                    cancelled(op, exc, start, None, args, kwargs, None)
+                raise
             return measure(op, value, start, args, kwargs, LAZY_MONO)
-        # operation.bind inlined (the hot path): the correlation id, the current operation
         correlation_id = _correlation_get()
         corr_token = None
         if correlation_id is None:
-            correlation_id = fresh_correlation_id()
-            corr_token = correlation_var.set(correlation_id)
+            try:
+                correlation_id = _pooled_id()
+            except IndexError:
+                correlation_id = fresh_correlation_id()
+            corr_token = _correlation_set(correlation_id)
         op_token = _operation_set(op)
-        # a span when a tracer is configured or OpenTelemetry is loaded
         handle = (
-            _tracing.start_span(name)
-            if tracer.tracer is not None or _OTEL_TRACE in _modules
+            _start_span(name)
+            if tracer.tracer is not None
+            or (_OTEL_TRACE in _modules and _monotonic() >= tracer.next_check)
             else None
         )
         start = _perf_counter()
@@ -84,17 +107,21 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
         except Exception as exc:
             finish(op, Failure(exc), start, correlation_id, args, kwargs, handle, exc)
             raise
+        except BaseException as exc:
+            if is_cancelled(exc):
+                cancelled(op, exc, start, correlation_id, args, kwargs, handle)
+            raise
         finally:
             _operation_reset(op_token)
             if corr_token is not None:
-                correlation_var.reset(corr_token)
+                _correlation_reset(corr_token)
         return finish(op, value, start, correlation_id, args, kwargs, handle, None, LAZY_MONO)
 
     return async_wrapper
 
 
 def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
-    name, error_level, tracer = op.name, op.error_level, _tracer_state
+    name, error_level, tracer = op.name, op.error_level, _tracer
 
     def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
         if error_level < op.threshold and (tracer.tracer is None or not tracer.enabled):
@@ -111,18 +138,24 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
             except Exception as exc:
                 measure(op, Failure(exc), start, args, kwargs, LAZY_ANY)
                 raise
+            except BaseException as exc:
+                if is_cancelled(exc):
+                    cancelled(op, exc, start, None, args, kwargs, None)
+                raise
             return measure(op, value, start, args, kwargs, LAZY_ANY)
-        # operation.bind inlined (the hot path): the correlation id, the current operation
         correlation_id = _correlation_get()
         corr_token = None
         if correlation_id is None:
-            correlation_id = fresh_correlation_id()
-            corr_token = correlation_var.set(correlation_id)
+            try:
+                correlation_id = _pooled_id()
+            except IndexError:
+                correlation_id = fresh_correlation_id()
+            corr_token = _correlation_set(correlation_id)
         op_token = _operation_set(op)
-        # a span when a tracer is configured or OpenTelemetry is loaded
         handle = (
-            _tracing.start_span(name)
-            if tracer.tracer is not None or _OTEL_TRACE in _modules
+            _start_span(name)
+            if tracer.tracer is not None
+            or (_OTEL_TRACE in _modules and _monotonic() >= tracer.next_check)
             else None
         )
         start = _perf_counter()
@@ -131,13 +164,37 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
         except Exception as exc:
             finish(op, Failure(exc), start, correlation_id, args, kwargs, handle, exc)
             raise
+        except BaseException as exc:
+            if is_cancelled(exc):
+                cancelled(op, exc, start, correlation_id, args, kwargs, handle)
+            raise
         finally:
             _operation_reset(op_token)
             if corr_token is not None:
-                correlation_var.reset(corr_token)
+                _correlation_reset(corr_token)
         return finish(op, value, start, correlation_id, args, kwargs, handle, None, LAZY_ANY)
 
     return sync_wrapper
+
+
+def set_duration_clock(clock: Callable[[], float] | None) -> Callable[[], float]:
+    """Measure the durations of logged calls with ``clock`` (a function returning seconds,
+    e.g. a test's fake clock; None: ``time.perf_counter`` again); returns the previous one.
+
+    A seam for tests that assert exact durations; the clock is read twice per call.
+
+    Raises:
+        TypeError: ``clock`` is neither callable nor None.
+    """
+    global _perf_counter
+    given: object = clock
+    if given is not None and not callable(given):
+        msg = f"set_duration_clock() expects a callable returning seconds or None, got {clock!r}"
+        raise TypeError(msg)
+    previous = _perf_counter
+    _perf_counter = time.perf_counter if clock is None else clock
+    set_clock(clock)
+    return previous
 
 
 def _check_options(
@@ -238,6 +295,6 @@ def log_result_operation(
         wrapper = _async_wrapper(fn, op) if is_async_callable(fn) else _sync_wrapper(fn, op)
         functools.update_wrapper(wrapper, fn)
         setattr(wrapper, "__rfs_operation__", op.name)  # noqa: B010 - a dunder on a function
-        return cast("F", wrapper)
+        return wrapper  # type: ignore[return-value]
 
     return decorate

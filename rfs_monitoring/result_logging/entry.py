@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import json
 import time
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, Literal, cast
 
@@ -27,6 +28,7 @@ __all__ = [
     "entry_to_dict",
     "format_timestamp",
     "result_log_entry_schema",
+    "round_ms",
 ]
 
 _OMITTED_WHEN_NONE = {"omitted_when_none": True}
@@ -46,7 +48,7 @@ class ResultLogEntry:
     operation_name: str
     step_name: str | None
 
-    result_type: Literal["success", "error"]
+    result_type: Literal["success", "error", "cancelled", "skipped"]
     processing_time_ms: float
 
     success_type: str | None = None
@@ -67,11 +69,20 @@ class ResultLogEntry:
 
     trace_id: str | None = dataclasses.field(default=None, metadata=_OMITTED_WHEN_NONE)
     span_id: str | None = dataclasses.field(default=None, metadata=_OMITTED_WHEN_NONE)
+    level: str | None = dataclasses.field(default=None, metadata=_OMITTED_WHEN_NONE)
+    """The level it was logged at, spelled as structlog events and stdlib records of the
+    pipeline spell theirs ("INFO", "ERROR"); set on every emitted entry."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this entry (timestamp as ISO-8601 UTC; no trace keys when off)."""
         data = {name: getattr(self, name) for name in FIELD_NAMES}
-        return _json_object(data, _iso(self.timestamp))
+        data["timestamp"] = _iso(self.timestamp)
+        if data["metadata"] is None:
+            data["metadata"] = {}
+        for name in OPTIONAL_FIELDS:
+            if data[name] is None:
+                del data[name]
+        return data
 
 
 _FIELDS = dataclasses.fields(ResultLogEntry)
@@ -88,24 +99,73 @@ timestamp is epoch seconds and an empty ``metadata`` may be None (cheaper to bui
 
 _TIMESTAMP = FIELD_NAMES.index("timestamp")
 _METADATA = FIELD_NAMES.index("metadata")
+_DURATION = FIELD_NAMES.index("processing_time_ms")
 _UTC = datetime.timezone.utc
 
 
-def _json_object(data: dict[str, Any], timestamp: str) -> dict[str, Any]:
-    data["timestamp"] = timestamp
-    if data["metadata"] is None:
-        data["metadata"] = {}
-    for name in OPTIONAL_FIELDS:
-        if data[name] is None:
-            del data[name]
-    return data
+def round_ms(milliseconds: float) -> float:
+    """A duration in milliseconds rounded to the microsecond (``12.3456789`` -> ``12.346``),
+    as every entry shows it (the metrics keep the exact value)."""
+    return round(milliseconds * 1000.0) / 1000.0
 
 
-def entry_to_dict(record: Record) -> dict[str, Any]:
-    """The JSON object of a record (what ``ResultLogEntry.to_dict`` gives for it too)."""
-    return _json_object(
-        dict(zip(FIELD_NAMES, record, strict=True)), format_timestamp(record[_TIMESTAMP])
+def _make_entry_to_dict() -> Callable[[Record], dict[str, Any]]:
+    """``entry_to_dict`` generated from the field table: one dict display, the timestamp
+    and the duration formatted inline (the writer thread runs it once per entry)."""
+    names = FIELD_NAMES
+    assert names[-len(OPTIONAL_FIELDS) :] == OPTIONAL_FIELDS, "optional fields come last"
+    values = {
+        "timestamp": "f'{cached[1]}{str(1_000_000 + micro)[1:]}Z'",  # ~ {micro:06d}, faster
+        "processing_time_ms": f"round(r[{_DURATION}] * 1000.0) / 1000.0",
+        "metadata": f"{{}} if r[{_METADATA}] is None else r[{_METADATA}]",
+    }
+    items = ", ".join(
+        f"{name!r}: {values.get(name, f'r[{i}]')}"
+        for i, name in enumerate(names)
+        if name not in OPTIONAL_FIELDS
     )
+    optional = "".join(
+        f"    if r[{i}] is not None:\n        d[{name!r}] = r[{i}]\n"
+        for i, name in enumerate(names)
+        if name in OPTIONAL_FIELDS
+    )
+    source = (
+        "def entry_to_dict(r):\n"
+        f"    epoch = r[{_TIMESTAMP}]\n"
+        "    second = int(epoch)\n"
+        "    micro = round((epoch - second) * 1e6)\n"
+        "    if micro >= 1_000_000:\n"
+        "        second += 1\n"
+        "        micro -= 1_000_000\n"
+        "    cached = _second_cache[0]\n"
+        "    if cached[0] != second:\n"
+        "        cached = _second_prefix(second)\n"
+        f"    d = {{{items}}}\n"
+        f"{optional}"
+        "    return d\n"
+    )
+    namespace: dict[str, Any] = {"_second_cache": _second_cache, "_second_prefix": _second_prefix}
+    # generated from the field table, as dataclasses and namedtuple generate their code
+    exec(compile(source, f"<generated {__name__}.entry_to_dict>", "exec"), namespace)
+    function: Callable[[Record], dict[str, Any]] = namespace["entry_to_dict"]
+    function.__module__ = __name__
+    function.__doc__ = """The JSON object of a record (what ``ResultLogEntry.to_dict`` gives for it
+    too): the timestamp as ``format_timestamp`` spells it, the duration rounded to the
+    microsecond (``round_ms``), an unset ``metadata`` as ``{}``, unset trace ids left out."""
+    return function
+
+
+_second_cache: list[tuple[int | None, str]] = [(None, "")]  # None: no second yet
+
+
+def _second_prefix(second: int) -> tuple[int, str]:
+    """``(second, "YYYY-MM-DDTHH:MM:SS.")`` of an epoch second, cached as the current one."""
+    cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))
+    _second_cache[0] = cached
+    return cached
+
+
+entry_to_dict = _make_entry_to_dict()
 
 
 def entry_from_record(record: Record) -> ResultLogEntry:
@@ -114,6 +174,7 @@ def entry_from_record(record: Record) -> ResultLogEntry:
     values[_TIMESTAMP] = datetime.datetime.fromtimestamp(record[_TIMESTAMP], _UTC)
     metadata = record[_METADATA]
     values[_METADATA] = {} if metadata is None else dict(metadata)
+    values[_DURATION] = round_ms(record[_DURATION])
     return ResultLogEntry(*values)
 
 
@@ -124,11 +185,9 @@ def _iso(moment: datetime.datetime) -> str:
     return utc.isoformat(timespec="microseconds") + "Z"
 
 
-_second_cache: list[tuple[int, str]] = [(-1, "")]
-
-
 def format_timestamp(epoch: float) -> str:
-    """``epoch`` seconds as ISO-8601 UTC with microseconds, e.g. ``1970-01-01T00:00:01.500000Z``.
+    """``epoch`` seconds as RFC 3339 UTC with microseconds and ``Z``, e.g.
+    ``1970-01-01T00:00:01.500000Z`` (every entry, event and record is spelled so).
 
     Rounded like ``datetime.fromtimestamp``; the date-time prefix is cached per second.
     """
@@ -139,9 +198,8 @@ def format_timestamp(epoch: float) -> str:
         micro -= 1_000_000
     cached = _second_cache[0]
     if cached[0] != second:
-        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-        _second_cache[0] = cached
-    return f"{cached[1]}.{micro:06d}Z"
+        cached = _second_prefix(second)
+    return f"{cached[1]}{micro:06d}Z"
 
 
 def result_log_entry_schema() -> dict[str, Any]:

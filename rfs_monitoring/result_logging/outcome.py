@@ -2,7 +2,8 @@
 
 A call's value is settled here: a Result (or a foreign Result, or a plain value counting as
 a success) is recorded at once; a ``MonoResult`` or awaitable is wrapped so that it is
-recorded when it completes (``lazy_outcome``).
+recorded when it completes (``lazy_outcome``). A call ended by a cancel is recorded by
+``cancelled`` (also when the cancel reaches a lazily finished chain or awaitable).
 """
 
 from __future__ import annotations
@@ -10,28 +11,39 @@ from __future__ import annotations
 import inspect
 import random
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from rfs_monitoring import tracing as _tracing
+from rfs_monitoring.errors import ErrorCode, is_cancelled
 from rfs_monitoring.metrics import ResultMetricsCollector
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success, to_result
-from rfs_monitoring.result_logging.emit import Described, build_record, describe_error, emit
+from rfs_monitoring.result_logging.emit import (
+    Described,
+    build_record,
+    describe_error,
+    emit,
+    fresh_correlation_id,
+)
 from rfs_monitoring.result_logging.operation import Call, Operation
 from rfs_monitoring.result_logging.state import STATE
 
 __all__ = [
+    "CANCELLED_CODE",
     "LAZY_ANY",
     "LAZY_MONO",
     "LAZY_NONE",
     "NOT_LAZY",
     "as_result",
+    "cancelled",
     "finish",
     "lazy_outcome",
     "measure",
+    "set_clock",
 ]
 
+_Collector = ResultMetricsCollector
 _collector = ResultMetricsCollector.instance
 _perf_counter = time.perf_counter
 NOT_LAZY = object()
@@ -43,6 +55,19 @@ LAZY_MONO = 1
 LAZY_ANY = 2
 """Like ``LAZY_MONO``, and an awaitable returned by a sync function is wrapped too."""
 Args = tuple[Any, ...]
+CANCELLED_CODE = ErrorCode.CANCELLED.value
+"""The error code of a cancelled call, in its entry and its metric."""
+RESULT_CANCELLED = "cancelled"
+"""The ``result_type`` of a cancelled call's entry."""
+
+
+def set_clock(clock: Callable[[], float] | None) -> Callable[[], float]:
+    """Time calls with ``clock`` (seconds; None: ``time.perf_counter``); returns the
+    previous clock. Use ``decorator.set_duration_clock``, which sets the wrapper's too."""
+    global _perf_counter
+    previous = _perf_counter
+    _perf_counter = time.perf_counter if clock is None else clock
+    return previous
 
 
 def as_result(value: object) -> Result[Any, Any]:
@@ -60,10 +85,11 @@ def _record_metrics(
     op: Operation, ok: bool, elapsed_ms: float, described: Described | None
 ) -> None:
     try:
+        collector = _Collector.current or _collector()
         if described is None:
-            _collector().record(op.name, success=ok, duration_ms=elapsed_ms)
+            collector.record(op.name, success=ok, duration_ms=elapsed_ms)
         else:
-            _collector().record(
+            collector.record(
                 op.name,
                 success=ok,
                 duration_ms=elapsed_ms,
@@ -120,17 +146,23 @@ def finish(
     ok = exception is None
     described: Described | None = None
     try:
-        # as_result inlined: the common case needs no call
-        result = (
-            cast("Result[Any, Any]", value)
-            if kind is Success or kind is Failure
-            else as_result(value)
-        )
-        ok = type(result) is Success
-        if not ok:
-            described = describe_error(result.unwrap_error())
+        if kind is Success:  # the common case: no adaptation, no description
+            result: Result[Any, Any] = value  # type: ignore[assignment]
+        else:
+            result = value if kind is Failure else as_result(value)  # type: ignore[assignment]
+            ok = type(result) is Success
+            if not ok:
+                described = describe_error(result.unwrap_error())
         if op.record_metrics:
-            _record_metrics(op, ok, elapsed_ms, described)
+            if described is None:
+                try:  # the default collector read without a call (see ``_record_metrics``)
+                    (_Collector.current or _collector()).record(
+                        op.name, success=ok, duration_ms=elapsed_ms
+                    )
+                except Exception:  # noqa: BLE001 - observability never raises into the caller
+                    STATE.metrics_errors += 1
+            else:
+                _record_metrics(op, ok, elapsed_ms, described)
         level = op.level if ok else op.error_level
         if level >= op.threshold:
             if ok and op.sample_rate < 1.0 and random.random() >= op.sample_rate:
@@ -139,24 +171,84 @@ def finish(
                 user_id, extra = (
                     op.call_context(args, kwargs) if op.arg_getters or op.metadata else (None, None)
                 )
-                record = build_record(
-                    op.name,
-                    None,
-                    result,
-                    elapsed_ms,
-                    correlation_id,
-                    described,
-                    extra,
-                    handle,
-                    user_id,
+                emit(
+                    level,
+                    build_record(
+                        op.name,
+                        None,
+                        result,
+                        elapsed_ms,
+                        correlation_id,
+                        described,
+                        extra,
+                        handle,
+                        user_id,
+                        None if ok else _failure_type(exception, described),
+                        level,
+                    ),
                 )
-                emit(level, record)
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         STATE.entry_errors += 1
     finally:
         if handle is not None:
             _end_span(handle, ok, described, exception)
     return value
+
+
+def _failure_type(exception: BaseException | None, described: Described | None) -> str | None:
+    """The result type of a failure's entry: "cancelled" for a raised cancel (e.g.
+    ``concurrent.futures.CancelledError``, an Exception), else None (``"error"``)."""
+    if exception is not None and described is not None and described[1] == CANCELLED_CODE:
+        return RESULT_CANCELLED
+    return None
+
+
+def cancelled(
+    op: Operation,
+    exc: BaseException,
+    start: float,
+    correlation_id: str | None,
+    args: Args,
+    kwargs: Mapping[str, Any],
+    handle: _tracing.SpanHandle | None,
+) -> None:
+    """A call ended by a cancel (``errors.is_cancelled``: asyncio's ``CancelledError``):
+    its metric (error code CANCELLED), its entry (result type "cancelled", at the
+    operation's error level, never sampled out) and its span ended; never raises. The
+    duration runs until the cancel reached the call.
+
+    The caller re-raises ``exc`` unchanged.
+    """
+    elapsed_ms = (_perf_counter() - start) * 1000.0
+    described: Described | None = None
+    try:
+        error_type, _code, message = describe_error(exc)
+        described = (error_type, CANCELLED_CODE, message)
+        if op.record_metrics:
+            _record_metrics(op, False, elapsed_ms, described)
+        if op.error_level >= op.threshold:
+            user_id, extra = (
+                op.call_context(args, kwargs) if op.arg_getters or op.metadata else (None, None)
+            )
+            record = build_record(
+                op.name,
+                None,
+                Failure(exc),
+                elapsed_ms,
+                correlation_id if correlation_id is not None else fresh_correlation_id(),
+                described,
+                extra,
+                handle,
+                user_id,
+                result_type=RESULT_CANCELLED,
+                level=op.error_level,
+            )
+            emit(op.error_level, record)
+    except Exception:  # noqa: BLE001 - observability never raises into the caller
+        STATE.entry_errors += 1
+    finally:
+        if handle is not None:
+            _end_span(handle, False, described, None)
 
 
 def _end_span(
@@ -240,6 +332,10 @@ def _wrap_awaitable(
         except Exception as exc:
             finish(op, Failure(exc), start, call.correlation_id, args, kwargs, span, exc)
             raise
+        except BaseException as exc:
+            if is_cancelled(exc):
+                cancelled(op, exc, start, call.correlation_id, args, kwargs, span)
+            raise
         finally:
             call.close()
         finish(op, value, start, call.correlation_id, args, kwargs, span)
@@ -265,6 +361,10 @@ def _wrap_mono(
         try:
             result = await mono.to_result()
             finish(op, result, start, call.correlation_id, args, kwargs, span)
+        except BaseException as exc:  # finish never raises: a cancel of the chain
+            if is_cancelled(exc):
+                cancelled(op, exc, start, call.correlation_id, args, kwargs, span)
+            raise
         finally:
             call.close()
         return result

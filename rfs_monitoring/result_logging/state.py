@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import TYPE_CHECKING
 
 from rfs_monitoring.masking import masking_stats
 from rfs_monitoring.mono import observer_failures
+from rfs_monitoring.result_logging.identity import service_identity
 
 if TYPE_CHECKING:
     from rfs_monitoring.result_logging.writer import Writer
@@ -20,8 +20,9 @@ class PipelineState:
     """What ``configure_logging`` set up, and the counters (plain ints: GIL-atomic enough)."""
 
     def __init__(self) -> None:
-        self.service_name = os.environ.get("RFS_SERVICE_NAME") or "rfs-framework"
-        self.environment = os.environ.get("RFS_ENVIRONMENT") or "production"
+        identity = service_identity()  # OTEL_* first, then RFS_*, then the plan's defaults
+        self.service_name = identity.service_name
+        self.environment = identity.environment
         self.writer: Writer | None = None
         self.handler: logging.Handler | None = None
         self.root_level: int | None = None

@@ -1,10 +1,13 @@
 """The writer: a bounded queue drained by a daemon thread that renders and writes lines.
 
-The caller only appends a small ``(kind, payload)`` item; rendering (``render``, within
-the writer's ``Bounds``) and the sink's I/O happen on the thread, in batches. A full queue
-drops the item (counted in ``logging_stats()["dropped"]``), never blocks; a sink that
-raises is counted too. An item that cannot be rendered is still written, as a reduced
-line (counted in ``logging_stats()["reduced"]``).
+The caller only appends an entry's ``Record`` as it is, or a small ``(kind, payload)``
+item for other kinds (and wakes the thread once per filling, not on every item);
+rendering and the sink's I/O happen on the thread, in batches: the common entry (JSON, no
+metadata) from its operation's cached template (``fastline``), anything else through
+``render`` within the writer's ``Bounds`` (the same line either way). A full queue drops
+the item (counted in ``logging_stats()["dropped"]``), never blocks; a sink that raises is
+counted too. An item that cannot be rendered is still written, as a reduced line (counted
+in ``logging_stats()["reduced"]``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rfs_monitoring.result_logging.entry import entry_to_dict
+from rfs_monitoring.result_logging.entry import Record, entry_to_dict
+from rfs_monitoring.result_logging.fastline import make_line_encoder
 from rfs_monitoring.result_logging.render import (
     DEFAULT_BOUNDS,
     Bounds,
@@ -39,8 +43,16 @@ ITEM_RECORD = 2
 """Item kind: a stdlib ``logging.LogRecord`` (rendered with the writer's formatter)."""
 
 Item = tuple[int, Any]
+"""``(kind, payload)``. An entry's ``Record`` may also be queued as it is (what ``emit``
+does: one object less per entry); a Record never has two values."""
 
 _BATCH = 512
+try:  # the fast path of entries; render.py covers the rest (with or without orjson)
+    import orjson  # noqa: F401 - only whether it is installed
+
+    _HAS_ORJSON = True
+except ImportError:  # pragma: no cover - exercised in environments without orjson
+    _HAS_ORJSON = False
 
 
 class Writer:
@@ -80,13 +92,16 @@ class Writer:
         self._wake_at = max(1, queue_size // 4)
         self.formatter = formatter
         self.bounds = bounds
-        self._queue: collections.deque[Item] = collections.deque()
+        self._queue: collections.deque[Item | Record] = collections.deque()
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._stopping = False
+        # what the queue takes before submit() leaves the fast path: 0 inline or stopping
+        self._room = queue_size if background else 0
         self.submitted = 0
         self.processed = 0
         self._thread: threading.Thread | None = None
+        self._encode = make_line_encoder() if _HAS_ORJSON else None
         if background and start:
             self.start()
 
@@ -109,24 +124,29 @@ class Writer:
         self._queue.clear()
         self._event = threading.Event()
         self._lock = threading.Lock()
+        # the parent's thread may have been inside the encoder: fresh templates
+        self._encode = make_line_encoder() if _HAS_ORJSON else None
         self.submitted = self.processed = 0
         if self.background and not self._stopping:
             self.start()
 
-    def submit(self, item: Item) -> None:
-        """Queue (or, inline, write) one item; a full queue drops it, counted."""
+    def submit(self, item: Item | Record) -> None:
+        """Queue (or, inline, write) one item or entry record; a full queue drops it,
+        counted."""
+        queue = self._queue
+        size = len(queue)
+        if size < self._room:  # the common case: one comparison
+            queue.append(item)
+            self.submitted += 1
+            # wake the thread once per filling (it also wakes every 50 ms by itself)
+            if size + 1 == self._wake_at:
+                self._event.set()
+            return
         if not self.background:
             with self._lock:
                 self._write_batch([item])
             return
-        queue = self._queue
-        if len(queue) >= self.maxsize or self._stopping:
-            STATE.dropped += 1
-            return
-        queue.append(item)
-        self.submitted += 1
-        if len(queue) >= self._wake_at:
-            self._event.set()
+        STATE.dropped += 1
 
     def _run(self) -> None:
         queue = self._queue
@@ -137,13 +157,12 @@ class Writer:
                 self._event.wait(0.05)
                 self._event.clear()
                 continue
-            batch: list[Item] = []
-            while queue and len(batch) < _BATCH:
-                batch.append(queue.popleft())
-            self._write_batch(batch)
+            self._write_batch(queue)
 
-    def _render(self, item: Item) -> bytes:
-        kind, payload = item
+    def _render(self, item: Item | Record) -> bytes:
+        kind: int
+        payload: Any
+        kind, payload = item if len(item) == 2 else (ITEM_ENTRY, item)
         try:
             if kind == ITEM_ENTRY:
                 data = entry_to_dict(payload)
@@ -187,21 +206,39 @@ class Writer:
             return render_json(data, self.bounds, counted=True)
         return text_line(data, self.bounds)
 
-    def _write_batch(self, batch: list[Item]) -> None:
+    def _write_batch(self, items: collections.deque[Item | Record] | list[Item | Record]) -> None:
+        """Render and write up to ``_BATCH`` items taken from the left of ``items`` (a
+        list is written whole)."""
         # One growing buffer: each rendered line is freed at once (keeping hundreds of
         # small bytes objects alive makes every allocation several times slower).
         buffer = bytearray()
+        encode = self._encode if self.json else None
+        plain_limit = min(self.bounds.max_line_bytes, self.bounds.max_value_chars) + 1
+        if isinstance(items, list):
+            batch = items
+        else:
+            popleft = items.popleft
+            batch = [popleft() for _ in range(min(len(items), _BATCH))]
+        count = len(batch)
         for item in batch:
+            # The common entry (JSON) from its operation's template (``fastline``); what
+            # orjson cannot render, or renders over a bound, takes the full path.
+            size = len(item)  # an entry: a Record (20 values) or (ITEM_ENTRY, record)
+            if encode is not None and (size != 2 or item[0] == ITEM_ENTRY):
+                line = encode(item if size != 2 else item[1])
+                if line is not None and len(line) <= plain_limit:
+                    buffer += line
+                    continue
             buffer += self._render(item)  # never None: an item that fails is written reduced
             buffer += b"\n"
         try:
             self._write(bytes(buffer))
             self._flush()
-            STATE.written += len(batch)
+            STATE.written += count
         except Exception:  # noqa: BLE001 - observability never raises into the caller
             STATE.sink_errors += 1
         finally:
-            self.processed += len(batch)
+            self.processed += count
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far is written (or ``timeout`` passed)."""
@@ -221,6 +258,7 @@ class Writer:
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, stop the thread, close a sink this writer opened."""
         self._stopping = True
+        self._room = 0
         self._event.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():

@@ -15,16 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 from rfs_monitoring.callables import is_async_callable
-from rfs_monitoring.errors import (
-    APIError,
-    ConfigurationError,
-    ErrorCode,
-    MissingExtraError,
-    is_timeout,
-)
-from rfs_monitoring.masking import mask_text, mask_value, masked_logger
+from rfs_monitoring.errors import APIError, ConfigurationError, ErrorCode, MissingExtraError
 from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success, to_result
+from rfs_monitoring.served import client_error, error_body
 
 try:
     import anyio.from_thread
@@ -56,9 +50,6 @@ C = TypeVar("C", bound=Callable[..., Any])
 
 FastAPIResult: typing.TypeAlias = Result[T, APIError]
 """``FastAPIResult[T]`` is ``Result[T, APIError]``: what a result-aware endpoint returns."""
-
-# The documented logger of served failures (handle_result's docstring names it).
-_logger = masked_logger("rfs_monitoring.web")
 
 _HANDLED_MARK = "__rfs_handle_result__"
 
@@ -96,37 +87,8 @@ def is_result_handled(endpoint: object) -> bool:
 # --------------------------------------------------------------------------- responses
 
 
-def _client_error(error: object, endpoint: str) -> APIError:
-    """The APIError served for a Failure's ``error``: never internal text."""
-    if isinstance(error, APIError):
-        return error
-    if is_timeout(error):
-        return APIError.timeout(seconds=getattr(error, "seconds", None))
-    try:
-        shown = repr(error)
-    except Exception:  # noqa: BLE001 - a broken __repr__ must not break the response
-        shown = f"<{type(error).__name__} with a failing __repr__>"
-    _logger.error(
-        "endpoint %s failed with %s; served as 500",
-        endpoint,
-        shown,
-        exc_info=error if isinstance(error, BaseException) else None,
-    )
-    return APIError.internal()
-
-
 def _error_response(error: APIError) -> JSONResponse:
-    # An error body is output like a log line: secrets in the message or the details (a
-    # token, a password field, a card number) are masked the same way.
-    message = mask_text(error.message)
-    try:
-        details = mask_value(jsonable_encoder(error.details))
-        if not isinstance(details, dict):  # masking failed: its placeholder is no mapping
-            details = {}
-    except Exception:
-        _logger.exception("APIError details of %s are not JSON-serialisable", error.code.value)
-        details = {}
-    body = {"code": error.code.value, "message": message, "details": details}
+    body = error_body(error, jsonable_encoder)
     return SafeJSONResponse(body, status_code=error.http_status)  # never a 500 on odd text
 
 
@@ -137,10 +99,10 @@ def _respond(outcome: object, endpoint: str) -> object:
     try:
         result = to_result(outcome)
     except Exception as exc:  # noqa: BLE001 - no Result (or a broken adapter): a 500
-        return _error_response(_client_error(exc, endpoint))
+        return _error_response(client_error(exc, endpoint))
     if isinstance(result, Success):
         return result.value
-    return _error_response(_client_error(result.unwrap_error(), endpoint))
+    return _error_response(client_error(result.unwrap_error(), endpoint))
 
 
 # --------------------------------------------------------------------------- handle_result

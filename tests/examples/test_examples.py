@@ -67,7 +67,7 @@ class TestBasicLogging:
     ) -> None:
         assert run.returncode == 0, run.stderr
         lines = _json_lines(run.stdout)
-        assert len(lines) >= 20
+        assert len(lines) >= 19
         assert re.search(r"\d+ lines written; greet_user: 2 calls, success rate 50%", run.stderr)
 
     def test_result_entries_validate_against_the_schema(
@@ -91,8 +91,10 @@ class TestBasicLogging:
         assert ("parse_quantity", None, "error", "VALIDATION_ERROR") in outcomes
         assert ("load_user", None, "error", "NOT_FOUND") in outcomes
         assert ("greet_user", "user_loaded", "success", None) in outcomes
-        assert ("greet_user", "greeting_failed", "error", "NOT_FOUND") in outcomes
-        assert ("greet_user", "greeting_failed", "success", None) not in outcomes
+        assert ("greet_user", "user_loaded", "error", "NOT_FOUND") in outcomes
+        # after the failed load the later steps never ran: skipped (DEBUG, not written)
+        later = {o for o in outcomes if o[1] in ("greeting_built", "greeting_failed")}
+        assert later == {("greet_user", "greeting_built", "success", None)}
         loads = [e for e in entries if e["operation_name"] == "load_user"]
         assert {e["user_id"] for e in loads} == {"u-1", "u-2", "u-404"}
         (charge,) = [e for e in entries if e["operation_name"] == "charge_card"]
@@ -192,7 +194,7 @@ class TestMetricsDashboard:
             top = client.get("/monitoring/errors/top", params={"limit": 5}).json()
             assert {e["error_code"] for e in top} == {"NOT_FOUND", "VALIDATION_ERROR"}
             alerts = client.get("/monitoring/alerts").json()
-            assert [a["config"]["name"] for a in alerts] == ["user lookups failing"]
+            assert [a["config"]["name"] for a in alerts] == ["user lookups unavailable"]
             dashboard = client.get("/monitoring/dashboard")
             assert dashboard.status_code == 200
             assert "text/html" in dashboard.headers["content-type"]

@@ -160,7 +160,7 @@ class TestEntries:
             "cpu_usage_percent": "<cpu_percent>",
             "metadata": {},
         }
-        success = {"success_type": "dict", "error_type": None, "error_code": None}
+        success = {"success_type": "dict", "error_type": None, "error_code": None, "level": "INFO"}
         assert capture.entries(normalize=True) == [
             {
                 **common,
@@ -179,6 +179,7 @@ class TestEntries:
                 "error_type": "APIError",
                 "error_code": "NOT_FOUND",
                 "error_message": "user x not found",
+                "level": "ERROR",
             },
             {
                 **common,

@@ -31,6 +31,9 @@ CHANGES = {
     ("POST", "/monitoring/alerts/configure"),
     ("POST", "/monitoring/alerts/evaluate"),
     ("DELETE", "/monitoring/alerts/alert-000000000000"),
+    ("POST", "/monitoring/alerts/alert-000000000000/acknowledge"),
+    ("POST", "/monitoring/alerts/alert-000000000000/silence"),
+    ("DELETE", "/monitoring/alerts/alert-000000000000/silence"),
     ("PUT", "/monitoring/log-levels"),
 }
 
@@ -72,7 +75,7 @@ def guarded(collector: ResultMetricsCollector, app_factory: Callable[..., FastAP
 
 def test_every_route_is_enumerated(guarded: FastAPI) -> None:
     found = endpoints(guarded)
-    assert len(found) == 15
+    assert len(found) == 20
     assert ("GET", "/monitoring/dashboard") in found
     assert ("GET", "/monitoring/metrics") in found
 

@@ -102,7 +102,7 @@ class TestAlertConfiguration:
     @pytest.mark.parametrize(
         ("field", "value", "message"),
         [
-            ("metric", "p95", "Input should be 'success_rate', 'error_rate', 'p50_latency'"),
+            ("metric", "p95", "Input should be 'availability', 'success_rate', 'error_rate'"),
             ("comparison", "=>", "Input should be '>', '>=', '<', '<=', '==' or '!='"),
             ("threshold", float("nan"), "threshold must be a finite number, got nan"),
             ("threshold", "high", "Input should be a valid number"),
@@ -326,8 +326,10 @@ class TestStateMachine:
             ("p99_latency", 30.0),
             ("avg_latency", 20.0),
             ("max_latency", 30.0),
-            ("rps", 4 / 300),
+            ("rps", 4.0),  # 4 requests in the collector's first second
             ("error_count", 2.0),
+            ("availability", 1.0),  # the failures are NOT_FOUND: client errors
+            ("client_error_rate", 0.5),
         ],
     )
     @pytest.mark.asyncio

@@ -21,10 +21,12 @@ from rfs_monitoring import (
 from rfs_monitoring.errors import (
     ErrorClassification,
     FaultKind,
+    classify_code,
     classify_error,
     code_text,
     error_code_of,
     fault_of_status,
+    is_cancelled,
     is_timeout,
     known_code_of,
 )
@@ -45,6 +47,7 @@ class TestErrorCode:
             (ErrorCode.INTERNAL_ERROR, 500),
             (ErrorCode.SERVICE_UNAVAILABLE, 503),
             (ErrorCode.TIMEOUT, 504),
+            (ErrorCode.CANCELLED, 499),
         ],
     )
     def test_each_code_has_its_http_status(self, code: ErrorCode, status: int) -> None:
@@ -79,7 +82,7 @@ class TestAPIError:
             "APIError code 'TEAPOT' is not an ErrorCode; accepted: BAD_REQUEST, "
             "VALIDATION_ERROR, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, "
             "RATE_LIMITED, "
-            "INTERNAL_ERROR, SERVICE_UNAVAILABLE, TIMEOUT"
+            "INTERNAL_ERROR, SERVICE_UNAVAILABLE, TIMEOUT, CANCELLED"
         )
 
     def test_a_non_string_message_is_refused(self) -> None:
@@ -200,6 +203,11 @@ class TestFromServiceError:
     def test_other_timeouts(self, exc: BaseException) -> None:
         assert APIError.from_service_error(exc) == APIError.timeout()
 
+    def test_a_cancellation_becomes_cancelled(self) -> None:
+        error = APIError.from_service_error(asyncio.CancelledError())
+        assert error == APIError(ErrorCode.CANCELLED, "Operation cancelled")
+        assert error.http_status == 499
+
     @pytest.mark.parametrize(
         ("exc", "code", "message"),
         [
@@ -301,6 +309,7 @@ class TestErrorCodeOf:
             (ResultTimeoutError(1.0), "TIMEOUT"),
             (TimeoutError("slow"), "TIMEOUT"),
             (asyncio.TimeoutError(), "TIMEOUT"),
+            (asyncio.CancelledError(), "CANCELLED"),
             (ValueError("bad"), None),
             ("plain text", None),
         ],
@@ -348,6 +357,8 @@ class TestClassifyError:
             (ResultTimeoutError(1.0, "op"), ("TIMEOUT", 504, FaultKind.TIMEOUT)),
             (ValueError("no code"), ("UNKNOWN", 500, FaultKind.SERVER)),
             ("a plain string", ("UNKNOWN", 500, FaultKind.SERVER)),
+            (APIError.cancelled(), ("CANCELLED", 499, FaultKind.CANCELLED)),
+            (asyncio.CancelledError(), ("CANCELLED", 499, FaultKind.CANCELLED)),
         ],
     )
     def test_known_shapes(self, error: object, expected: tuple[str, int, FaultKind]) -> None:
@@ -370,6 +381,33 @@ class TestClassifyError:
         assert classify_error(Http()) == ErrorClassification("429", 429, FaultKind.CLIENT)
         assert classify_error(Weird()) == ErrorClassification("7", 500, FaultKind.SERVER)
 
+    def test_a_known_code_on_a_timeout_keeps_its_status(self) -> None:
+        class Internal(TimeoutError):
+            code = "INTERNAL_ERROR"
+
+        assert classify_error(Internal()) == ErrorClassification(
+            "INTERNAL_ERROR", 500, FaultKind.SERVER
+        )
+
+    @pytest.mark.parametrize(
+        ("code", "status", "fault"),
+        [
+            ("NOT_FOUND", 404, FaultKind.CLIENT),
+            ("not_found", 404, FaultKind.CLIENT),
+            ("TIMEOUT", 504, FaultKind.TIMEOUT),
+            ("CANCELLED", 499, FaultKind.CANCELLED),
+            ("INTERNAL_ERROR", 500, FaultKind.SERVER),
+            ("409", 409, FaultKind.CLIENT),
+            ("700", 500, FaultKind.SERVER),
+            ("UNKNOWN", 500, FaultKind.SERVER),
+            ("__other__", 500, FaultKind.SERVER),
+        ],
+    )
+    def test_classify_code_reads_the_code_text_alone(
+        self, code: str, status: int, fault: FaultKind
+    ) -> None:
+        assert classify_code(code) == ErrorClassification(code, status, fault)
+
     def test_an_unknown_code_on_a_timeout_is_still_a_timeout(self) -> None:
         class SlowUpstream(TimeoutError):
             code = "UPSTREAM_SLOW"
@@ -382,7 +420,8 @@ class TestClassifyError:
         ("status", "fault"),
         [
             (400, FaultKind.CLIENT),
-            (499, FaultKind.CLIENT),
+            (498, FaultKind.CLIENT),
+            (499, FaultKind.CANCELLED),
             (504, FaultKind.TIMEOUT),
             (500, FaultKind.SERVER),
             (503, FaultKind.SERVER),
@@ -404,6 +443,15 @@ class TestCodeHelpers:
         assert is_timeout(APIError.timeout())
         assert not is_timeout(APIError.not_found("x", 1))
         assert not is_timeout(ValueError())
+
+    def test_is_cancelled(self) -> None:
+        import concurrent.futures
+
+        assert is_cancelled(asyncio.CancelledError())
+        assert is_cancelled(concurrent.futures.CancelledError())
+        assert is_cancelled(APIError.cancelled())
+        assert not is_cancelled(APIError.timeout())
+        assert not is_cancelled(ValueError())
 
     def test_known_code_of(self) -> None:
         class Lower(Exception):

@@ -21,10 +21,12 @@ from rfs_monitoring import (
 )
 from rfs_monitoring.export import (
     DEFAULT_BUCKETS_SECONDS,
+    GroupLabels,
     OpenTelemetryBridge,
     PrometheusExporter,
     register_prometheus,
 )
+from rfs_monitoring.export.figures import outcome_of_code
 
 T0 = 1_700_000_000.0
 
@@ -67,8 +69,10 @@ class TestPrometheus:
         samples = scrape(registry)
         requests = "rfs_operation_requests_total"
         assert samples[(requests, (("operation", "get_user"), ("outcome", "success")))] == 4
-        assert samples[(requests, (("operation", "get_user"), ("outcome", "failure")))] == 2
-        assert samples[(requests, (("operation", "pay"), ("outcome", "failure")))] == 1
+        assert samples[(requests, (("operation", "get_user"), ("outcome", "client_error")))] == 2
+        assert samples[(requests, (("operation", "get_user"), ("outcome", "server_error")))] == 0
+        assert samples[(requests, (("operation", "pay"), ("outcome", "timeout")))] == 1
+        assert samples[(requests, (("operation", "pay"), ("outcome", "cancelled")))] == 0
         errors = "rfs_operation_errors_total"
         assert samples[(errors, (("error_code", "NOT_FOUND"), ("operation", "get_user")))] == 2
         assert samples[(errors, (("error_code", "TIMEOUT"), ("operation", "pay")))] == 1
@@ -109,7 +113,7 @@ class TestPrometheus:
                 key = ("rfs_operation_requests_total", (("operation", "x"), ("outcome", "success")))
                 assert samples[key] == 1
             finally:
-                REGISTRY.unregister(exporter)  # type: ignore[arg-type]
+                REGISTRY.unregister(exporter)
         finally:
             ResultMetricsCollector.set_instance(previous)
 
@@ -118,7 +122,9 @@ class TestPrometheus:
         assert names == [
             "rfs_operation_requests",
             "rfs_operation_errors",
+            "rfs_operation_error_groups",
             "rfs_operation_duration_seconds",
+            "rfs_export_workers",
         ]
 
     @pytest.mark.parametrize("buckets", [(), (1.0, 0.5), (0.0, 1.0), ("1",), (True,), (1.0, 1.0)])
@@ -190,7 +196,9 @@ class TestOpenTelemetry:
         got = points(reader)
         requests = got["rfs.operation.requests"]
         assert requests[(("operation", "get_user"), ("outcome", "success"))] == 4
-        assert requests[(("operation", "get_user"), ("outcome", "failure"))] == 2
+        assert requests[(("operation", "get_user"), ("outcome", "client_error"))] == 2
+        assert requests[(("operation", "pay"), ("outcome", "timeout"))] == 1
+        assert requests[(("operation", "pay"), ("outcome", "server_error"))] == 0
         errors = got["rfs.operation.errors"]
         assert errors[(("error.code", "NOT_FOUND"), ("operation", "get_user"))] == 2
         assert errors[(("error.code", "TIMEOUT"), ("operation", "pay"))] == 1
@@ -255,3 +263,77 @@ class TestOpenTelemetry:
             "OpenTelemetry export needs the optional dependency 'opentelemetry-api'; "
             "install it with: pip install 'rfs-monitoring[otel]'"
         )
+
+
+class TestOutcomesAndGroups:
+    @pytest.mark.parametrize(
+        ("code", "outcome"),
+        [
+            ("NOT_FOUND", "client_error"),
+            ("validation_error", "client_error"),
+            ("429", "client_error"),
+            ("INTERNAL_ERROR", "server_error"),
+            ("503", "server_error"),
+            ("UNKNOWN", "server_error"),
+            ("__other__", "server_error"),
+            ("TIMEOUT", "timeout"),
+            ("CANCELLED", "cancelled"),
+        ],
+    )
+    def test_each_code_counts_under_the_outcome_of_its_fault(self, code: str, outcome: str) -> None:
+        assert outcome_of_code(code) == outcome
+
+    def test_error_groups_are_bounded_per_operation_with_an_overflow(self) -> None:
+        collector = ResultMetricsCollector(FakeClock(), resources=lambda: (None, None))
+        for i, n in enumerate((5, 4, 3, 2)):
+            for _ in range(n):
+                collector.record(
+                    "pay", success=False, duration_ms=1.0, error_message=f"failure kind {'abcd'[i]}"
+                )
+        registry = CollectorRegistry()
+        register_prometheus(collector, registry, max_error_groups=2)
+        groups = {
+            dict(labels)["error_group"]: v
+            for (name, labels), v in scrape(registry).items()
+            if name == "rfs_operation_error_groups_total"
+        }
+        assert groups == {"failure kind a": 5, "failure kind b": 4, "__other__": 5}
+
+    def test_an_admitted_group_keeps_its_label_and_counts_only_grow(self) -> None:
+        labels = GroupLabels(limit=1)
+        assert labels.bound("op", {"x": 1}) == {"x": 1}
+        # y overtakes x: x keeps its label (its series never moves), y goes to the overflow
+        assert labels.bound("op", {"x": 1, "y": 9}) == {"x": 1, "__other__": 9}
+        assert labels.bound("other op", {"y": 2}) == {"y": 2}
+
+    def test_lifetime_groups_survive_the_live_second(self) -> None:
+        clock = FakeClock()
+        collector = ResultMetricsCollector(clock, resources=lambda: (None, None))
+        collector.record("pay", success=False, duration_ms=1.0, error_message="card 1 declined")
+        clock.t += 5
+        collector.record("pay", success=False, duration_ms=1.0, error_message="card 2 declined")
+        (totals,) = collector.totals()
+        assert totals.error_groups == {"card <n> declined": 2}
+
+    @pytest.mark.parametrize("limit", [0, True, 1.5, "3"])
+    def test_a_bad_group_limit_is_refused(self, limit: object) -> None:
+        with pytest.raises(ConfigurationError) as info:
+            PrometheusExporter(max_error_groups=limit)  # type: ignore[arg-type]
+        assert str(info.value) == f"max_error_groups must be an int >= 1, got {limit!r}"
+
+    def test_a_single_process_reports_one_worker(self, collector: ResultMetricsCollector) -> None:
+        registry = CollectorRegistry()
+        register_prometheus(collector, registry, multiprocess=False)
+        assert scrape(registry)[("rfs_export_workers", ())] == 1
+
+
+def test_the_histogram_counts_of_many_bounds_equal_those_of_each() -> None:
+    from rfs_monitoring.metrics import LatencySketch
+
+    sketch = LatencySketch()
+    for value in (0.0, 0.5, 3.0, 3.0, 40.0, 900.0, 12_000.0):
+        sketch.add(value)
+    bounds = [-1.0, 0.0, 1.0, 3.0, 50.0, 1_000.0, 1e9]
+    assert sketch.counts_at_or_below(bounds) == [sketch.count_at_or_below(b) for b in bounds]
+    assert sketch.counts_at_or_below(bounds) == [0, 1, 2, 4, 5, 6, 7]
+    assert LatencySketch().counts_at_or_below([1.0]) == [0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from rfs_monitoring import (
     APIError,
     ConfigurationError,
+    ErrorCode,
     Failure,
     MonoResult,
     Result,
@@ -350,6 +352,40 @@ class TestTimeout:
             .map_error(lambda e: APIError.from_service_error(e))
         )
         assert result.unwrap_error().code.value == "TIMEOUT"
+
+    @pytest.mark.asyncio
+    async def test_a_chain_of_apierrors_stays_one_after_the_timeout(self) -> None:
+        """The plan's ``-> Result[UserResponse, APIError]`` with ``.timeout(5.0)`` is honest:
+        the timeout's error is an APIError (code TIMEOUT, 504), for mypy and at run time."""
+
+        async def service() -> Result[str, APIError]:
+            await asyncio.sleep(3600)
+            return Success("x")  # pragma: no cover - cancelled
+
+        result: Result[str, APIError] = await MonoResult.from_async_result(service).timeout(0.05)
+        error = result.unwrap_error()
+        assert isinstance(error, APIError)
+        assert (error.code, error.http_status) == (ErrorCode.TIMEOUT, 504)
+        assert error.message == "operation timed out after 0.05 seconds (timeout exceeded)"
+        assert error.details == {"timeout_seconds": 0.05}
+
+    def test_the_timeout_error_keeps_its_own_type_in_logs_and_metrics(self) -> None:
+        from rfs_monitoring.result_logging.emit import describe_error
+
+        assert describe_error(ResultTimeoutError(0.5)) == (
+            "ResultTimeoutError",
+            "TIMEOUT",
+            "operation timed out after 0.5 seconds (timeout exceeded)",
+        )
+        assert describe_error(APIError.timeout())[0] == "APIError"
+
+    def test_the_timeout_error_names_its_operation_and_pickles(self) -> None:
+        error = ResultTimeoutError(2.0, "user_retrieval")
+        assert error.details == {"timeout_seconds": 2.0, "operation": "user_retrieval"}
+        assert str(error) == error.message
+        copy = pickle.loads(pickle.dumps(error))
+        assert (copy, copy.details) == (error, error.details)
+        assert isinstance(copy, TimeoutError)
 
     @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), True, "1", None])
     def test_bad_seconds_are_refused(self, bad: object) -> None:

@@ -245,3 +245,57 @@ class TestLaws:
     @given(results, pure_fns)
     def test_map_is_bind_of_success(self, r: Result[Any, Any], f: Callable[[Any], Any]) -> None:
         assert r.map(f) == r.bind(lambda v: Success(f(v)))
+
+
+class TestPydanticSchema:
+    """``Result[T, E]`` as a pydantic type: what FastAPI builds an endpoint's response from."""
+
+    def test_a_success_validates_its_value_as_t(self) -> None:
+        from pydantic import TypeAdapter
+
+        assert TypeAdapter(Result[int, str]).validate_python(Success("3")) == Success(3)
+
+    def test_the_json_schema_is_the_schema_of_t(self) -> None:
+        from pydantic import TypeAdapter
+
+        for mode in ("validation", "serialization"):
+            schema = TypeAdapter(Result[int, str]).json_schema(mode=mode)  # type: ignore[arg-type]
+            assert schema == {"type": "integer"}
+
+    def test_a_success_serialises_as_its_value(self) -> None:
+        from pydantic import TypeAdapter
+
+        adapter = TypeAdapter(Success[list[int]])
+        assert adapter.dump_json(Success([1, 2])) == b"[1,2]"
+        assert adapter.dump_python(Success([1, 2]), mode="json") == [1, 2]
+
+    def test_a_bare_result_takes_any_value(self) -> None:
+        from pydantic import TypeAdapter
+
+        assert TypeAdapter(Result).validate_python(Success(object)) == Success(object)
+
+    def test_a_value_that_is_no_result_is_refused(self) -> None:
+        from pydantic import TypeAdapter, ValidationError
+
+        with pytest.raises(ValidationError) as info:
+            TypeAdapter(Result[int, str]).validate_python(3)
+        (error,) = info.value.errors()
+        assert (error["type"], error["msg"]) == (
+            "result_type",
+            "expected a Result (Success or Failure), got int",
+        )
+
+    def test_a_failure_cannot_be_serialised_as_a_value(self) -> None:
+        from pydantic import TypeAdapter
+        from pydantic_core import PydanticSerializationError
+
+        with pytest.raises(PydanticSerializationError, match="only a Success can be serialised"):
+            TypeAdapter(Result[int, str]).dump_python(Failure("e"))
+
+    def test_a_failure_is_its_http_error(self) -> None:
+        from fastapi import HTTPException
+        from pydantic import TypeAdapter
+
+        with pytest.raises(HTTPException) as info:
+            TypeAdapter(Failure[APIError]).validate_python(Failure(APIError.forbidden()))
+        assert info.value.status_code == 403

@@ -54,7 +54,8 @@ async def view_of(
     collector: ResultMetricsCollector, manager: AlertManager, **kwargs: Any
 ) -> DashboardView:
     """The view-model the router's dashboard shows for these query arguments."""
-    return await build_view(collector, manager, HealthThresholds(), **{**CHARTS, **kwargs})
+    settings = {"chart_points": CHARTS["chart_points"], **kwargs}
+    return await build_view(collector, manager, HealthThresholds(), **settings)
 
 
 def record(

@@ -1,69 +1,138 @@
-"""The chart view-model: coordinates, gaps, axis labels, trimming of quiet steps."""
+"""The charts' data and the human labels of spans: steps by outcome, captions."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from rfs_monitoring.dashboard.charts import ChartSeries, chart_view
-from rfs_monitoring.dashboard.view import trim_leading_quiet
+import pytest
+
+from rfs_monitoring.dashboard.charts import (
+    OUTCOMES,
+    ChartPoint,
+    chart_data,
+    chart_json,
+    chart_point,
+)
+from rfs_monitoring.dashboard.labels import duration_label, step_label, window_label
 from rfs_monitoring.metrics import SeriesPoint
 
+BASE = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
-def step(start: dt.datetime, value: float | None, requests: int = 1) -> SeriesPoint:
-    """One chart step of 10 s whose percentiles are all ``value``."""
+
+def step(index: int, requests: int = 0, **kwargs: int | float | None) -> SeriesPoint:
+    """The 10 s step number ``index`` after BASE."""
+    fields: dict[str, int | float | None] = {
+        "failures": 0,
+        "p50_ms": None,
+        "p90_ms": None,
+        "p99_ms": None,
+        **kwargs,
+    }
     return SeriesPoint(
-        start=start,
+        start=BASE + dt.timedelta(seconds=10 * index),
         seconds=10.0,
         requests=requests,
-        failures=0,
-        p50_ms=value,
-        p90_ms=value,
-        p99_ms=value,
+        **fields,  # type: ignore[arg-type]
     )
 
 
-P50 = [ChartSeries("p50", "p50", lambda p: p.p50_ms)]
+class TestWindowLabel:
+    @pytest.mark.parametrize(
+        ("seconds", "expected"),
+        [
+            (0, "last 0 s"),
+            (45, "last 45 s"),
+            (59.4, "last 59 s"),
+            (60, "last 1 min"),
+            (122, "last 2 min"),
+            (2.03333 * 60, "last 2 min"),
+            (300, "last 5 min"),
+            (3599, "last 1 h"),
+            (3600, "last 1 h"),
+            (5400, "last 1 h 30 min"),
+            (6 * 3600, "last 6 h"),
+            (86400, "last 1 day"),
+            (86400 + 3 * 3600, "last 1 day 3 h"),
+            (7 * 86400, "last 7 days"),
+        ],
+    )
+    def test_spans_are_named_in_whole_units(self, seconds: float, expected: str) -> None:
+        assert window_label(seconds) == expected
+
+    def test_a_timedelta_is_accepted(self) -> None:
+        assert window_label(dt.timedelta(minutes=15)) == "last 15 min"
+
+    def test_steps_are_named_too(self) -> None:
+        assert step_label(10.0) == "10 s steps"
+        assert step_label(120.0) == "2 min steps"
+
+    @pytest.mark.parametrize("bad", [-1.0, float("nan")])
+    def test_a_negative_or_nan_span_is_refused(self, bad: float) -> None:
+        with pytest.raises(ValueError, match="a span must be a number of seconds >= 0"):
+            duration_label(bad)
 
 
-class TestChartView:
-    def points(self, *values: float | None) -> list[SeriesPoint]:
-        base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-        return [step(base + dt.timedelta(seconds=10 * i), v) for i, v in enumerate(values)]
+class TestChartPoint:
+    def test_the_outcomes_add_up_to_the_requests(self) -> None:
+        point = chart_point(
+            step(
+                0,
+                requests=20,
+                failures=9,
+                client_errors=4,
+                server_errors=2,
+                timeouts=2,
+                cancelled=1,
+                p50_ms=5.0,
+                p90_ms=9.0,
+                p99_ms=4000.0,
+            )
+        )
+        assert point == ChartPoint(
+            t=int(BASE.timestamp() * 1000),
+            stamp="12:00:00",
+            requests=20,
+            success=11,
+            client_errors=4,
+            server_errors=2,
+            timeouts=2,
+            cancelled=1,
+            p50=5.0,
+            p90=9.0,
+            p99=4000.0,
+            availability=16 / 20,
+        )
+        assert sum(getattr(point, name) for name in OUTCOMES) == point.requests
 
-    def test_gaps_split_the_line(self) -> None:
-        chart = chart_view(self.points(1.0, None, 3.0, 4.0), P50, chart_id="c", unit=" ms")
-        (line,) = chart.lines
-        assert len(line.segments) == 2
-        assert len(line.dots) == 3
-        assert chart.points == 3
-        # The axis goes up to a round number above the maximum.
-        assert chart.grid[-1].text == "5 ms"
-        assert chart.empty_at is None
+    def test_failures_the_split_does_not_explain_show_as_server_faults(self) -> None:
+        point = chart_point(step(0, requests=3, failures=3, client_errors=1))
+        assert (point.client_errors, point.server_errors) == (1, 2)
 
-    def test_single_point_is_centred(self) -> None:
-        chart = chart_view(self.points(7.0), P50, chart_id="c", unit="", y_max=10.0)
-        assert chart.lines[0].dots[0].x == 322.0
-        assert chart.grid[-1].text == "10"
+    def test_a_quiet_step_has_no_figures(self) -> None:
+        point = chart_point(step(0))
+        assert (point.p50, point.availability, point.requests) == (None, None, 0)
 
-    def test_large_values_round_the_axis(self) -> None:
-        chart = chart_view(self.points(1234.0), P50, chart_id="c", unit="")
-        assert chart.grid[-1].text == "2000"
 
-    def test_time_labels_at_both_ends_and_the_middle(self) -> None:
-        chart = chart_view(self.points(1.0, 2.0, 3.0), P50, chart_id="c", unit="")
-        labels = [(label.text, label.anchor) for label in chart.x_labels]
-        assert labels == [("00:00:00", "start"), ("00:00:10", "middle"), ("00:00:20", "end")]
+class TestChartData:
+    def test_the_caption_names_span_steps_and_subject(self) -> None:
+        data = chart_data([step(i) for i in range(30)], "all operations")
+        assert data.caption == "last 5 min · 10 s steps · all operations"
+        assert data.step_seconds == 10.0
+        assert [p.stamp for p in data.points][:2] == ["12:00:00", "12:00:10"]
 
-    def test_no_values_is_an_empty_chart(self) -> None:
-        chart = chart_view(self.points(None, None), P50, chart_id="c", unit="")
-        assert chart.points == 0
-        assert chart.empty_at == (322.0, 101.0)
-        assert chart.lines[0].segments == []
+    def test_no_steps_is_an_empty_chart(self) -> None:
+        data = chart_data([], "a")
+        assert (data.window, data.step, data.points) == ("last 0 s", "0 s steps", [])
 
-    def test_quiet_leading_steps_are_trimmed_down_to_the_minimum(self) -> None:
-        points = self.points(None, None, None, 1.0, 2.0)
-        quiet = [step(p.start, None, requests=0) for p in points[:3]]
-        busy = quiet + points[3:]
-        assert trim_leading_quiet(busy, 2) == points[3:]
-        assert trim_leading_quiet(busy, 4) == busy[1:]
-        assert trim_leading_quiet(quiet, 1) == quiet[2:]
+
+class TestChartJson:
+    def test_it_is_asdict_of_the_chart(self) -> None:
+        steps = [step(0), step(1, requests=4, failures=1, p50_ms=2.0, p90_ms=3.5, p99_ms=9.0)]
+        chart = chart_data(steps, "checkout")
+        assert chart_json(chart) == dataclasses.asdict(chart)
+        assert chart_json(chart)["points"][0]["p50"] is None
+
+    def test_an_empty_chart(self) -> None:
+        chart = chart_data([], "all operations")
+        assert chart_json(chart) == dataclasses.asdict(chart)

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from rfs_monitoring.alerts import AlertManager
+from rfs_monitoring.context import correlation_context
 from rfs_monitoring.dashboard import (
     api_key_auth,
     monitoring_router,
@@ -38,9 +39,19 @@ class TestOperations:
         assert users["failed_requests"] == 1
         assert users["success_rate"] == pytest.approx(0.99)
         assert users["p50_response_time_ms"] == pytest.approx(20, rel=0.05)
-        assert users["requests_per_second"] == pytest.approx(100 / 3600, rel=0.05)
+        # all 100 in the collector's first second: the part of the window holding data
+        assert users["requests_per_second"] == 100.0
+        assert users["current_requests_per_second"] == 100.0
+        assert users["availability"] == 1.0  # its one failure is a NOT_FOUND
+        assert users["client_error_rate"] == 0.01
         assert users["status"] == "healthy"
         assert rows["orders"]["status"] == "healthy"
+
+    @pytest.mark.asyncio
+    async def test_a_window_past_the_retention_is_422(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/monitoring/operations?time_range=604801")
+        assert response.status_code == 422
+        assert "longer than the in-memory retention (7 days)" in response.json()["message"]
 
     @pytest.mark.asyncio
     async def test_empty(self, client: httpx.AsyncClient) -> None:
@@ -190,8 +201,9 @@ class TestAlertsApi:
             (
                 {"metric": "p95", "threshold": 1},
                 ["body", "metric"],
-                "Input should be 'success_rate', 'error_rate', 'p50_latency', 'p90_latency', "
-                "'p99_latency', 'avg_latency', 'max_latency', 'rps' or 'error_count'",
+                "Input should be 'availability', 'success_rate', 'error_rate', "
+                "'client_error_rate', 'p50_latency', 'p90_latency', 'p99_latency', "
+                "'avg_latency', 'max_latency', 'rps' or 'error_count'",
             ),
             ({"metric": "rps"}, ["body", "threshold"], "Field required"),
             (
@@ -281,7 +293,9 @@ class TestAlertsApi:
         )
         response = await client.get("/monitoring/alerts/history?limit=0")
         assert response.status_code == 422
-        assert response.json()["message"] == "limit 0 is out of range; accepted: an integer >= 1"
+        assert response.json()["message"] == (
+            "limit 0 is out of range; accepted: an integer from 1 to 1000"
+        )
 
 
 class TestLogLevels:
@@ -369,6 +383,49 @@ class TestTimeseries:
         assert points[0]["success_rate"] is None
         only_op = (await client.get("/monitoring/timeseries?operation=op")).json()
         assert sum(p["requests"] for p in only_op) == 4
+
+    @pytest.mark.asyncio
+    async def test_a_time_range_sets_the_span_and_outcomes_are_split(
+        self, client: httpx.AsyncClient, collector: ResultMetricsCollector, clock: FakeClock
+    ) -> None:
+        record(collector, "op", ok=3)
+        record(collector, "op", failed=2, code="NOT_FOUND")
+        record(collector, "op", failed=1, code="INTERNAL_ERROR")
+        record(collector, "op", failed=1, code="TIMEOUT")
+        clock.advance(1)
+        points = (await client.get("/monitoring/timeseries?time_range=1h")).json()
+        assert len(points) == 30
+        steps = {p["timestamp"] for p in points}
+        assert len(steps) == 30
+        (busy,) = [p for p in points if p["requests"]]
+        assert {
+            k: busy[k]
+            for k in (
+                "requests",
+                "failures",
+                "client_errors",
+                "server_errors",
+                "timeouts",
+                "cancelled",
+                "availability",
+            )
+        } == {
+            "requests": 7,
+            "failures": 4,
+            "client_errors": 2,
+            "server_errors": 1,
+            "timeouts": 1,
+            "cancelled": 0,
+            "availability": 5 / 7,
+        }
+
+    @pytest.mark.asyncio
+    async def test_a_bad_or_too_long_time_range_is_422(self, client: httpx.AsyncClient) -> None:
+        assert_range_error(await client.get("/monitoring/timeseries?time_range=soon"), "soon")
+        for path in ("/monitoring/dashboard/data", "/monitoring/dashboard"):
+            response = await client.get(f"{path}?time_range=30d")
+            assert response.status_code == 422
+            assert "longer than the in-memory retention" in response.json()["message"]
 
     @pytest.mark.asyncio
     async def test_unknown_operation_is_404(self, client: httpx.AsyncClient) -> None:
@@ -522,3 +579,53 @@ class TestSnapshotCache:
             assert (await http.get("/monitoring/operations/new/metrics")).status_code == 404
             record(collector, "new", ok=1)
             assert (await http.get("/monitoring/operations/new/metrics")).status_code == 200
+
+
+class TestErrorExamples:
+    """GET /errors/examples: the drill-down of an error group to its latest failures."""
+
+    @pytest.mark.asyncio
+    async def test_a_group_lists_its_latest_examples_newest_first(
+        self, client: httpx.AsyncClient, collector: ResultMetricsCollector, clock: FakeClock
+    ) -> None:
+        for n, cid in enumerate(("req-1", "req-2", "req-3")):
+            with correlation_context(cid):
+                record(collector, "lookup", failed=1, message=f"user {n} not found")
+            clock.advance(1)
+        record(collector, "lookup", failed=1, message="db down password=hunter2", code="X")
+        top = (await client.get("/monitoring/errors/top")).json()
+        assert top[0]["message"] == "user <n> not found"
+        response = await client.get(
+            "/monitoring/errors/examples",
+            params={"message": "user <n> not found", "limit": 2, "time_range": "5m"},
+        )
+        assert response.status_code == 200
+        examples = response.json()
+        assert [(e["message"], e["correlation_id"]) for e in examples] == [
+            ("user 2 not found", "req-3"),
+            ("user 1 not found", "req-2"),
+        ]
+        assert {e["operation"] for e in examples} == {"lookup"}
+        assert {e["error_code"] for e in examples} == {"NOT_FOUND"}
+        assert examples[0]["time"] == "2023-11-14T22:13:22Z"
+
+    @pytest.mark.asyncio
+    async def test_messages_are_masked(
+        self, client: httpx.AsyncClient, collector: ResultMetricsCollector
+    ) -> None:
+        record(collector, "lookup", failed=1, message="db down password=hunter2", code="X")
+        examples = (await client.get("/monitoring/errors/examples")).json()
+        assert len(examples) == 1
+        assert "hunter2" not in examples[0]["message"]
+
+    @pytest.mark.asyncio
+    async def test_bad_arguments_are_422(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/monitoring/errors/examples?limit=21")
+        assert response.status_code == 422
+        assert response.json()["message"] == (
+            "limit 21 is out of range; accepted: an integer from 1 to 20"
+        )
+        assert_range_error(await client.get("/monitoring/errors/examples?time_range=x"), "x")
+        response = await client.get("/monitoring/errors/examples?time_range=30d")
+        assert response.status_code == 422
+        assert response.json()["details"]["field"] == "time_range"

@@ -15,6 +15,7 @@ from rfs_monitoring import ConfigurationError, ResultMetricsCollector
 from rfs_monitoring.archive import SCHEMA_VERSION, MetricsArchive
 from rfs_monitoring.metrics import MetricBucket
 from rfs_monitoring.metrics.archive import enable_wal
+from rfs_monitoring.metrics.bucket import BUCKET_FIELDS
 
 T0 = 1_700_000_000.0 - 1_700_000_000.0 % 86400
 HOUR = 3600
@@ -97,7 +98,7 @@ class TestSchema:
             ("cpu_n", "INTEGER"),
             ("written_at", "REAL"),
         ]
-        assert len(rows) == len(MetricBucket.__slots__) + 3
+        assert len(rows) == len(BUCKET_FIELDS) + 3
 
 
 class TestRetentionPath:

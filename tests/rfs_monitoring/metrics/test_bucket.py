@@ -18,7 +18,7 @@ RETENTION_HOURS = 7 * 24
 
 class TestFields:
     def test_the_slots_are_the_declared_fields(self) -> None:
-        assert MetricBucket.__slots__ == tuple(BUCKET_FIELDS)
+        assert MetricBucket.__slots__ == (*BUCKET_FIELDS, "first")  # first: not archived
 
     def test_a_fresh_bucket_sets_every_field(self) -> None:
         bucket = MetricBucket(5)

@@ -9,10 +9,13 @@ from rfs_monitoring.metrics.grouping import (
     OTHER,
     ErrorCaps,
     ErrorGrouper,
+    FailedSample,
     add_to_group,
     merge_groups,
     safe_str,
 )
+
+NO_IDS: tuple[str | None, str | None] = (None, None)
 
 
 class TestMerge:
@@ -50,9 +53,9 @@ class TestErrorGrouper:
         codes: dict[str, int] = {}
         types: dict[str, int] = {}
         groups: dict[str, list[Any]] = {}
-        failures: list[tuple[object, object, object, float]] = [
-            ("A", "TypeA", "first 1", 1.0),
-            ("B", "TypeB", "second", 2.0),
+        failures: list[FailedSample] = [
+            ("A", "TypeA", "first 1", 1.0, NO_IDS),
+            ("B", "TypeB", "second", 2.0, NO_IDS),
             ("A", "TypeA", "first 2", 3.0),
         ]
         assert grouper.count(caps, failures, codes, types, groups) == 1
@@ -64,9 +67,9 @@ class TestErrorGrouper:
         grouper = ErrorGrouper(max_groups=5)
         codes: dict[str, int] = {}
         groups: dict[str, list[Any]] = {}
-        failures: list[tuple[object, object, object, float]] = [
-            (["c"], None, {"m": 1}, 1.0),
-            (["c"], None, {"m": 1}, 2.0),
+        failures: list[FailedSample] = [
+            (["c"], None, {"m": 1}, 1.0, NO_IDS),
+            (["c"], None, {"m": 1}, 2.0, NO_IDS),
         ]
         assert grouper.count(ErrorCaps(), failures, codes, {}, groups) == 0
         assert codes == {"['c']": 2}

@@ -233,10 +233,10 @@ class TestTierBuckets:
             at(clock, collector, T0 + s, "a")
         at(clock, collector, T0 + 4, "b")
         got = collector.tier_buckets(1, int(T0) + 2, T0 + 4.5)
+        # all operations: merged per bucket (the live seconds of both in one)
         assert sorted((b.start, b.count) for b in got) == [
             (T0 + 2, 1),
             (T0 + 3, 1),
-            (T0 + 4, 1),
-            (T0 + 4, 1),
+            (T0 + 4, 2),
         ]
         assert len(collector.tier_buckets(60, int(T0), T0 + 4.5, "b")) == 1

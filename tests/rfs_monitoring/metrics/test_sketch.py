@@ -112,6 +112,21 @@ class TestMerging:
         a.merge(b)
         assert (a.count, a.zeros) == (2, 1)
 
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(st.lists(durations, max_size=30), max_size=6))
+    def test_merged_equals_merging_one_by_one(self, parts: list[list[float]]) -> None:
+        sketches = []
+        for part in parts:
+            s = LatencySketch()
+            s.add_many(part)
+            sketches.append(s)
+        one_by_one = LatencySketch()
+        for s in sketches:
+            one_by_one.merge(s)
+        merged = LatencySketch.merged(sketches)
+        assert merged == one_by_one
+        assert merged.quantiles((0.5, 0.99)) == one_by_one.quantiles((0.5, 0.99))
+
     def test_merged_of_nothing_or_only_zeros(self) -> None:
         assert LatencySketch.merged([]).count == 0
         zeros = LatencySketch()

@@ -125,7 +125,8 @@ class TestWindows:
         assert one_hour.window_start == utc(now - 3600 - 30)  # the head minute, whole
         one_day = metrics(aged, "op", "1d")
         assert one_day.window_start == utc(now - 86400 - 30 * 60 - 30)  # the head hour, whole
-        assert one_hour.requests_per_second == pytest.approx(4 / 3630)
+        # four samples since the first one in the window, 50 minutes ago
+        assert one_hour.requests_per_second == pytest.approx(4 / (50 * 60))
 
     def test_a_sub_second_window_is_the_live_second(
         self, collector: ResultMetricsCollector, clock: FakeClock

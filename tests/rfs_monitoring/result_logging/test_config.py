@@ -88,7 +88,7 @@ class TestOutput:
         assert event["request_id"] == "r-3"
         assert event["card"] == f"{MASK}1111"
         assert event["api_key"] == MASK
-        assert event["level"] == "info"
+        assert event["level"] == "INFO"
 
     def test_text_lines(self) -> None:
         sink = io.StringIO()

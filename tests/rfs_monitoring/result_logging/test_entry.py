@@ -91,12 +91,12 @@ def _json_type(hint: Any, omitted_when_none: bool) -> object:
 class TestSchemaFile:
     def test_the_dataclass_has_exactly_the_plan_fields_plus_trace_ids(self) -> None:
         names = [f.name for f in dataclasses.fields(ResultLogEntry)]
-        assert names == [*PLAN_FIELDS, "trace_id", "span_id"]
+        assert names == [*PLAN_FIELDS, "trace_id", "span_id", "level"]
 
     def test_the_schema_requires_exactly_the_plan_fields(self) -> None:
         schema = result_log_entry_schema()
         assert schema["required"] == PLAN_FIELDS
-        assert set(schema["properties"]) == {*PLAN_FIELDS, "trace_id", "span_id"}
+        assert set(schema["properties"]) == {*PLAN_FIELDS, "trace_id", "span_id", "level"}
         assert schema["additionalProperties"] is False
 
     def test_the_schema_follows_the_field_table(self) -> None:
@@ -104,7 +104,7 @@ class TestSchemaFile:
         schema = result_log_entry_schema()
         assert list(schema["properties"]) == list(FIELD_NAMES)
         assert schema["required"] == list(REQUIRED_FIELDS)
-        assert OPTIONAL_FIELDS == ("trace_id", "span_id")
+        assert OPTIONAL_FIELDS == ("trace_id", "span_id", "level")
         hints = typing.get_type_hints(ResultLogEntry)
         for name in FIELD_NAMES:
             prop = schema["properties"][name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import rfs_monitoring
 import rfs_monitoring.web as web
+from rfs_monitoring import result_schema
 from rfs_monitoring.web import middleware, results, signature
 
 
@@ -11,6 +12,7 @@ def test_the_package_exports_every_public_name() -> None:
     assert web.__all__ == [
         "DEFAULT_ERROR_STATUSES",
         "CorrelationIdMiddleware",
+        "FailureResponse",
         "FastAPIResult",
         "ResultRoute",
         "api_error_responses",
@@ -20,7 +22,7 @@ def test_the_package_exports_every_public_name() -> None:
         "returns_result",
         "success_type",
     ]
-    modules = (middleware, results, signature)
+    modules = (middleware, results, signature, result_schema)
     for name in web.__all__:
         owners = [m for m in modules if name in m.__all__]
         assert len(owners) == 1, name

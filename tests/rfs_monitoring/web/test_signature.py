@@ -115,4 +115,4 @@ class TestSignature:
             404: {"model": APIError},
             409: {"model": APIError},
         }
-        assert DEFAULT_ERROR_STATUSES == (400, 401, 403, 404, 409, 413, 429, 500, 503, 504)
+        assert DEFAULT_ERROR_STATUSES == (400, 401, 403, 404, 409, 413, 429, 499, 500, 503, 504)

@@ -1,0 +1,175 @@
+"""Rolling windows: an operation's last few closed minutes, kept merged as minutes close.
+
+A "1h" query reads the last 60 closed minutes of every operation; merging them on each query
+costs 60 sketch merges per operation (6,000 with 100 operations). ``RollingMinutes`` keeps
+their merge up to date instead: when a minute closes, it adds that minute and takes away the
+minutes that left the window (counts, sketch bins and error-group counts subtract exactly,
+``MetricBucket.take_away``) and sums the float fields (durations, maximum, resources) over the
+window's minutes again, so no rounding drifts. A query then reads one bucket per operation
+for the closed minutes of its window (``query.cover``).
+
+The windows kept (``ROLLING_MINUTES``) are the closed minutes that "5m", "15m" and "1h" read
+on a clock that is not on a whole minute: 4, 14 and 60 (the seconds at the window's head
+come from the second tier, or the straddling minute whole, as before).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from rfs_monitoring.metrics.bucket import MetricBucket
+from rfs_monitoring.metrics.figures import CURRENT_SECONDS, Recent
+
+__all__ = [
+    "ROLLING_MINUTES",
+    "RecentSeconds",
+    "RollingMinutes",
+    "RollingTotal",
+    "rolling_windows",
+]
+
+ROLLING_MINUTES = (4, 14, 60)
+"""How many closed minutes each rolling window of an operation holds."""
+
+
+class RollingTotal(MetricBucket):
+    """A bucket merging many minutes, with their requests by UTC hour of day (``hourly``),
+    which ``figures.merge_pieces`` reads instead of its start's hour."""
+
+    __slots__ = ("hourly",)
+
+    def __init__(self, start: int) -> None:
+        super().__init__(start)
+        self.hourly: dict[int, int] = {}
+
+    def add(self, minute: MetricBucket) -> None:
+        """Merge ``minute`` in, counting its requests in its hour."""
+        self.merge(minute)
+        hour = (minute.start // 3600) % 24
+        self.hourly[hour] = self.hourly.get(hour, 0) + minute.count
+
+    def remove(self, minute: MetricBucket) -> None:
+        """Take ``minute`` (added earlier) away (``MetricBucket.take_away``)."""
+        self.take_away(minute)
+        hour = (minute.start // 3600) % 24
+        left = self.hourly.get(hour, 0) - minute.count
+        if left > 0:
+            self.hourly[hour] = left
+        else:
+            self.hourly.pop(hour, None)
+
+    def copy(self) -> RollingTotal:
+        """An independent copy."""
+        twin = RollingTotal(self.start)
+        twin.merge(self, sketch=False)
+        twin.sketch = self.sketch.copy()
+        twin.hourly = dict(self.hourly)
+        return twin
+
+
+class RollingMinutes:
+    """The merge of an operation's closed minutes in ``[end - minutes * 60, end)``.
+
+    ``total`` is never changed once published (queries read it outside the owner's lock):
+    ``advance`` builds a new one. The owner locks.
+
+    Attributes:
+        minutes: the window's width in minutes.
+        end: the start of the open minute (where the window ends).
+        total: the merged minutes (``total.start`` is the window's start).
+    """
+
+    __slots__ = ("end", "minutes", "total")
+
+    def __init__(self, minutes: int, end: int) -> None:
+        self.minutes = minutes
+        self.end = end
+        self.total = RollingTotal(end - minutes * 60)
+
+    def __repr__(self) -> str:
+        return f"RollingMinutes(minutes={self.minutes}, end={self.end}, total={self.total!r})"
+
+    def advance(self, closed: dict[int, MetricBucket], end: int) -> None:
+        """Move the window to end at ``end``; ``closed`` holds the closed minutes by start
+        (the ones that just closed included, and every one still in the window)."""
+        width = self.minutes * 60
+        start = end - width
+        if end <= self.end:
+            return
+        if end - self.end >= width:  # idle for the whole window: nothing carries over
+            total = RollingTotal(start)
+            added = range(start, end, 60)
+        else:
+            total = self.total.copy()  # readers may hold the published one
+            added = range(self.end, end, 60)
+            for minute in range(self.end - width, start, 60):
+                gone = closed.get(minute)
+                if gone is not None:
+                    total.remove(gone)
+        for minute in added:
+            bucket = closed.get(minute)
+            if bucket is not None:
+                total.add(bucket)
+        _resum(total, closed, start, end)
+        total.start = start
+        self.total = total if total.count else RollingTotal(start)
+        self.end = end
+
+
+def _resum(total: MetricBucket, closed: dict[int, MetricBucket], start: int, end: int) -> None:
+    """Sum the float fields over the window's minutes again (subtracting floats drifts; the
+    maximum and the first sample cannot be taken away)."""
+    total_ms = max_ms = mem_sum = cpu_sum = 0.0
+    first = math.inf
+    for minute in range(start, end, 60):
+        bucket = closed.get(minute)
+        if bucket is not None:
+            total_ms += bucket.total_ms
+            mem_sum += bucket.mem_sum
+            cpu_sum += bucket.cpu_sum
+            if bucket.max_ms > max_ms:
+                max_ms = bucket.max_ms
+            if bucket.first < first:
+                first = bucket.first
+    total.first = first
+    total.total_ms = total_ms
+    total.max_ms = max_ms
+    total.mem_sum = mem_sum
+    total.cpu_sum = cpu_sum
+
+
+def rolling_windows(end: int) -> dict[int, RollingMinutes]:
+    """The rolling windows of a new operation whose open minute starts at ``end``, by width."""
+    return {minutes: RollingMinutes(minutes, end) for minutes in ROLLING_MINUTES}
+
+
+class RecentSeconds:
+    """The requests of an operation's closed seconds of the last ``CURRENT_SECONDS``, as
+    seconds close (what ``current_requests_per_second`` reads); the owner locks."""
+
+    __slots__ = ("held", "requests")
+
+    def __init__(self) -> None:
+        self.held: deque[tuple[int, int, float]] = deque()
+        self.requests = 0
+
+    def push(self, second: MetricBucket) -> None:
+        """Count a second that is closing (``start``, ``count``, ``first``)."""
+        self._forget(second.start - CURRENT_SECONDS)
+        self.held.append((second.start, second.count, second.first))
+        self.requests += second.count
+
+    def read(self, live: MetricBucket, now: int) -> Recent:
+        """The requests from ``now - CURRENT_SECONDS`` on, the live second's included."""
+        start = now - CURRENT_SECONDS
+        self._forget(start)
+        held = self.held
+        first = held[0][2] if held else live.first
+        return Recent(self.requests + live.count, first, float(start))
+
+    def _forget(self, start: int) -> None:
+        """Drop the seconds before ``start`` (at most a minute's stay held)."""
+        held = self.held
+        while held and held[0][0] < start:
+            self.requests -= held.popleft()[1]
