@@ -331,8 +331,10 @@ def run(quick: bool = False) -> str:
     med = {v.name: v.median() for v in variants}
     lines = [
         "## Result logging (`bench_logging`)",
+        "",
         f"Setup: {SETUP_LONG} ({app_note}); {number} calls per variant per round, {rounds} rounds, "
         "medians.",
+        "",
         _table(med),
         "",
         *_summary(med, theirs_note),
