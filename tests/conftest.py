@@ -9,8 +9,10 @@ session at teardown, naming the entry and the schema errors.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -84,3 +86,26 @@ def _hypothesis_unpatched() -> Iterator[None]:
     setup = getattr(sys.modules.get("schemathesis.generation.hypothesis"), "setup", None)
     if setup is not None:
         setup._is_patched = False  # let schemathesis patch again when it next generates
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_options() -> dict[str, Any]:
+    """Keyword arguments for Playwright's ``chromium.launch``: Debian's Chromium, headless,
+    without the background connections this closed network refuses. Skips the test where
+    Chromium is missing (``.ci/system-deps`` installs it, so CI runs it)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is not installed (.ci/system-deps installs it)")
+    return {"executable_path": CHROMIUM, "args": list(CHROMIUM_ARGS)}

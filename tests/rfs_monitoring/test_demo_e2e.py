@@ -44,18 +44,6 @@ from rfs_monitoring.demo_server import (
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.metrics import ResultMetricsCollector
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -116,9 +104,9 @@ def fresh_collector() -> Iterator[ResultMetricsCollector]:
 
 
 class TestDemoEndToEnd:
-    def test_demo_serves_traffic_endpoints_and_a_rendered_dashboard(self, tmp_path: Path) -> None:
-        if not os.access(CHROMIUM, os.X_OK):
-            pytest.skip(f"{CHROMIUM} is not installed (.ci/system-deps installs it)")
+    def test_demo_serves_traffic_endpoints_and_a_rendered_dashboard(
+        self, tmp_path: Path, chromium_options: dict[str, Any]
+    ) -> None:
         sync_api = pytest.importorskip("playwright.sync_api")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -132,7 +120,7 @@ class TestDemoEndToEnd:
                 env=demo_env(tmp_path),
             )
         try:
-            self._check_running_demo(process, base, out_path, tmp_path, sync_api)
+            self._check_running_demo(process, base, out_path, tmp_path, sync_api, chromium_options)
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
@@ -166,6 +154,7 @@ class TestDemoEndToEnd:
         out_path: Path,
         tmp_path: Path,
         sync_api: Any,
+        chromium_options: dict[str, Any],
     ) -> None:
         def announced() -> bool:
             assert process.poll() is None, "the demo exited early"
@@ -241,7 +230,7 @@ class TestDemoEndToEnd:
 
         screenshot = tmp_path / "dashboard.png"
         with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(**chromium_options)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 1400})
                 page.set_default_timeout(15_000)

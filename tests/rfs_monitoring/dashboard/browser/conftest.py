@@ -7,7 +7,6 @@ every request of the page carries the session cookie like a user's would.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -22,17 +21,6 @@ from rfs_monitoring.alerts import AlertManager
 from rfs_monitoring.dashboard import api_key_auth, monitoring_router
 from rfs_monitoring.metrics import ResultMetricsCollector
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KEY = "browser-test-key"
 
 
@@ -107,12 +95,10 @@ def served() -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed (.ci/system-deps installs it)")
+def chromium(chromium_options: dict[str, Any]) -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**chromium_options)
         try:
             yield browser
         finally:
