@@ -84,7 +84,6 @@ class ResultMetricsCollector(BucketStore):
         ConfigurationError: a bad argument.
     """
 
-    _default: ClassVar[ResultMetricsCollector | None] = None
     current: ClassVar[ResultMetricsCollector | None] = None
     """The default collector once ``instance()`` created it or ``set_instance`` set it
     (None before): what ``instance()`` returns, read without a call on hot paths."""
@@ -124,12 +123,12 @@ class ResultMetricsCollector(BucketStore):
     @classmethod
     def instance(cls) -> ResultMetricsCollector:
         """The process-wide default collector (created on first use)."""
-        default = cls._default
+        default = cls.current
         if default is None:
             with cls._default_lock:
-                if cls._default is None:
-                    cls._default = cls.current = cls()
-                default = cls._default
+                if cls.current is None:
+                    cls.current = cls()
+                default = cls.current
         return default
 
     @classmethod
@@ -146,8 +145,8 @@ class ResultMetricsCollector(BucketStore):
             msg = f"set_instance() expects a ResultMetricsCollector or None, got {given!r}"
             raise TypeError(msg)
         with cls._default_lock:
-            previous = cls._default
-            cls._default = cls.current = collector if collector is not None else cls()
+            previous = cls.current
+            cls.current = collector if collector is not None else cls()
         return previous
 
     # ------------------------------------------------------------------ recording

@@ -15,14 +15,13 @@ The definitions every reader shares (the dashboard, the alerts, the exporters' u
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from rfs_monitoring.errors import FaultKind, classify_code
 from rfs_monitoring.metrics.bucket import MetricBucket
-from rfs_monitoring.metrics.records import OperationMetrics
+from rfs_monitoring.metrics.records import OperationMetrics, availability_of, utc
 from rfs_monitoring.metrics.sketch import LatencySketch
 
 __all__ = [
@@ -36,7 +35,6 @@ __all__ = [
     "merge_pieces",
     "rate",
     "summarise",
-    "utc",
 ]
 
 QUANTILES = (0.5, 0.9, 0.99)
@@ -173,12 +171,7 @@ def figures(
         server_errors=faults.server,
         timeouts=faults.timeout,
         cancelled=faults.cancelled,
-        availability=(count - faults.server - faults.timeout) / count if count else 1.0,
+        availability=availability_of(count, faults.server, faults.timeout),
         client_error_rate=faults.client / count if count else 0.0,
         current_requests_per_second=rate(last.requests, last.first, last.start, now),
     )
-
-
-def utc(t: float) -> _dt.datetime:
-    """Epoch seconds as an aware UTC datetime."""
-    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc)

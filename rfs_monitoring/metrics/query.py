@@ -33,10 +33,9 @@ from rfs_monitoring.metrics.figures import (
     figures,
     merge_pieces,
     summarise,
-    utc,
 )
 from rfs_monitoring.metrics.grouping import add_to_group
-from rfs_monitoring.metrics.records import ErrorExample, ErrorSummary, OperationMetrics
+from rfs_monitoring.metrics.records import ErrorExample, ErrorSummary, OperationMetrics, utc
 from rfs_monitoring.metrics.rolling import RollingMinutes
 from rfs_monitoring.metrics.time_range import Window, resolve_window
 from rfs_monitoring.result import Failure, Result, Success

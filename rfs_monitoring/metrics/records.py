@@ -15,7 +15,21 @@ __all__ = [
     "OperationTotals",
     "SeriesPoint",
     "TierSizes",
+    "availability_of",
+    "utc",
 ]
+
+
+def availability_of(requests: int, server_errors: int, timeouts: int) -> float:
+    """Share of ``requests`` without a server fault or a timeout (client errors and
+    cancelled calls count as available); 1.0 without requests. The one definition every
+    source and chart uses."""
+    return (requests - server_errors - timeouts) / requests if requests else 1.0
+
+
+def utc(t: float) -> _dt.datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
 
 
 @dataclasses.dataclass
@@ -165,7 +179,7 @@ class SeriesPoint:
         had none."""
         if self.requests == 0:
             return None
-        return (self.requests - self.server_errors - self.timeouts) / self.requests
+        return availability_of(self.requests, self.server_errors, self.timeouts)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from rfs_monitoring.metrics.bucket import (
     MetricBucket,
     add_counts,
 )
-from rfs_monitoring.metrics.figures import QUANTILES, fault_counts, utc
+from rfs_monitoring.metrics.figures import QUANTILES, fault_counts
 from rfs_monitoring.metrics.query import BucketSource, pause
-from rfs_monitoring.metrics.records import SeriesPoint
+from rfs_monitoring.metrics.records import SeriesPoint, utc
 from rfs_monitoring.metrics.sketch import LatencySketch
 from rfs_monitoring.metrics.time_range import describe_duration, parse_time_range
 from rfs_monitoring.result import Failure

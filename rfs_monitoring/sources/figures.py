@@ -13,12 +13,16 @@ its ``error_code`` None (the group label carries the message only).
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import math
 from collections.abc import Iterable
 from typing import TypeVar
 
-from rfs_monitoring.metrics.records import ErrorSummary, OperationMetrics
+from rfs_monitoring.metrics.records import (
+    ErrorSummary,
+    OperationMetrics,
+    availability_of,
+    utc,
+)
 
 __all__ = ["Counts", "Reading", "error_summaries", "metrics_of"]
 
@@ -83,10 +87,6 @@ def _ms(seconds: float | None) -> float:
     return seconds * 1000.0
 
 
-def _utc(t: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
-
-
 def metrics_of(name: str, counts: Counts, reading: Reading) -> OperationMetrics:
     """The ``OperationMetrics`` of ``counts`` (one operation, or ``"*"`` merged)."""
     total = counts.total
@@ -118,13 +118,13 @@ def metrics_of(name: str, counts: Counts, reading: Reading) -> OperationMetrics:
         avg_cpu_usage_percent=0.0,
         hourly_distribution=dict(sorted(counts.hourly.items())),
         requests_per_second=total / span,
-        window_start=_utc(covered),
-        window_end=_utc(reading.end),
+        window_start=utc(covered),
+        window_end=utc(reading.end),
         client_errors=client,
         server_errors=server,
         timeouts=timeouts,
         cancelled=counts.outcomes.get("cancelled", 0),
-        availability=(total - server - timeouts) / total if total else 1.0,
+        availability=availability_of(total, server, timeouts),
         client_error_rate=client / total if total else 0.0,
         current_requests_per_second=counts.last_minute / 60.0,
     )
@@ -148,5 +148,5 @@ def error_summaries(
             totals[message] = totals.get(message, 0) + n
             seen_in.setdefault(message, []).append(name)
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-    end = _utc(reading.end)
+    end = utc(reading.end)
     return [ErrorSummary(message, None, n, end, sorted(seen_in[message])) for message, n in ranked]
