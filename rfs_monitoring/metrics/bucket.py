@@ -9,6 +9,7 @@ and day) and the closed ones of each tier, and rolls them up as time passes:
 tier       kept in memory               used by
 =========  ===========================  ===========================================
 second     the last ``SECOND_SLOTS`` s  the head edge of windows up to five minutes
+ten s      as long as the seconds       the same edge, ten seconds at a time
 minute     the last ``MINUTE_SLOTS`` m  windows up to about two hours
 hour       the retention (7 days)       longer windows, and the head edge of "1d", "1w"
 day        days inside the retention    the middle of windows of a day or more
@@ -251,8 +252,10 @@ class BucketTiers:
     Attributes:
         live / minute / hour / day: the open buckets (the live second is not yet in the
             minute, the minute not yet in the hour, the hour not yet in the day).
-        seconds / minutes / hours / days: closed buckets by start (only those that counted
-            requests), oldest first.
+        ten: the open ten seconds (closed seconds merged as they close).
+        seconds / tens / minutes / hours / days: closed buckets by start (only those that
+            counted requests), oldest first; ten-second buckets serve a window's head edge
+            ten seconds at a time (``query.cover_back``).
         lifetime: every closed second, for the lifetime totals (its error groups are
             merged, capped, by the store).
     """
@@ -267,10 +270,14 @@ class BucketTiers:
         "minute",
         "minutes",
         "seconds",
+        "ten",
+        "tens",
     )
 
     def __init__(self, second: int) -> None:
         self.live = MetricBucket(second)
+        self.ten = MetricBucket(second - second % 10)
+        self.tens: dict[int, MetricBucket] = {}
         self.minute = MetricBucket(second - second % 60)
         self.hour = MetricBucket(second - second % 3600)
         self.day = MetricBucket(second - second % 86400)
@@ -294,14 +301,21 @@ class BucketTiers:
             return []
         if live.count:
             self.seconds[live.start] = close_bucket(live)
-            self.minute.merge(live, groups=True)
+            self.minute.merge(live)
+            self.ten.merge(live)
             self.lifetime.merge(live, groups=False)
         elif live.mem_n or live.cpu_n:
             self.minute.merge(live)
+            self.ten.merge(live)
+        if second - second % 10 != self.ten.start:
+            if self.ten.count:
+                self.tens[self.ten.start] = close_bucket(self.ten)
+            self.ten = MetricBucket(second - second % 10)
         if second - second % 60 != self.minute.start:
             self._close_minute(second)
         self.live = MetricBucket(second)
         _evict(self.seconds, second - SECOND_SLOTS)
+        _evict(self.tens, second - SECOND_SLOTS)
         _evict(self.minutes, self.minute.start - MINUTE_SLOTS * 60)
         horizon = self.horizon(retention_hours)
         _evict(self.days, horizon)

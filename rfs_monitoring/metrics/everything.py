@@ -5,8 +5,9 @@ otherwise merge every operation's buckets (100 operations over "1h": 6,000 minut
 for the charts). ``AllOperations`` keeps the sum instead: a closed second of any operation
 is queued (``push``, O(1), on the recording path) and merged into the second, minute and
 hour it belongs to when a query asks (``settle``). Operations close their seconds lazily, so
-a bucket of the past may still grow: readers get copies (``read``, for the charts: without
-error groups) or a merge (``total``, for ``overall``), made under the owner's lock.
+a bucket of the past may still grow until a query has closed every operation's seconds up to
+now: ``read`` (for the charts) then shares the buckets that ended and copies the open one;
+``total`` (for ``overall``) merges them, under the owner's lock.
 """
 
 from __future__ import annotations
@@ -92,12 +93,16 @@ class AllOperations:
             for start in old:
                 del tier[start]
 
-    def read(self, size: int, start: int) -> list[MetricBucket]:
-        """Copies of the buckets of tier ``size`` starting at or after ``start``, without
-        error groups (settle first)."""
+    def read(self, size: int, start: int, now: int) -> list[MetricBucket]:
+        """The buckets of tier ``size`` starting at or after ``start`` (settle first, with
+        every operation's seconds before ``now`` pushed): those ending by ``now`` are final
+        and shared (read-only), the open one is a copy without error groups."""
         out = []
         for begin, bucket in self.tiers[size].items():
             if begin >= start:
+                if begin + size <= now:
+                    out.append(bucket)
+                    continue
                 twin = MetricBucket(begin)
                 twin.merge(bucket, groups=False)
                 out.append(twin)

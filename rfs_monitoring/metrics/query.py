@@ -35,8 +35,14 @@ from rfs_monitoring.metrics.figures import (
     summarise,
 )
 from rfs_monitoring.metrics.grouping import add_to_group
-from rfs_monitoring.metrics.records import ErrorExample, ErrorSummary, OperationMetrics, utc
-from rfs_monitoring.metrics.rolling import RollingMinutes
+from rfs_monitoring.metrics.records import (
+    ErrorExample,
+    ErrorSummary,
+    OperationMetrics,
+    SeriesPoint,
+    utc,
+)
+from rfs_monitoring.metrics.rolling import ADHOC_MAX_MINUTES, RollingMinutes
 from rfs_monitoring.metrics.time_range import Window, resolve_window
 from rfs_monitoring.result import Failure, Result, Success
 
@@ -50,6 +56,7 @@ __all__ = [
     "BucketSource",
     "Dashboard",
     "Snapshot",
+    "Wanted",
     "add_counts_by_hour",
     "cover",
     "cover_back",
@@ -85,6 +92,11 @@ class BucketSource(Protocol):
 
     @property
     def archive(self) -> MetricsArchive | None: ...  # pragma: no cover - a protocol
+
+    @property
+    def point_cache(
+        self,
+    ) -> dict[tuple[str | None, int, int, int], SeriesPoint]: ...  # pragma: no cover
 
     def snapshot(
         self, operations: Iterable[str] | None, start: float, end: float
@@ -146,27 +158,32 @@ def cover(
     horizon: int,
     pieces: list[MetricBucket],
     rolling: Mapping[int, RollingMinutes] | None = None,
+    wanted: list[Wanted] | None = None,
 ) -> float:
     """Append to ``pieces`` the buckets of ``tiers`` covering ``[t0, now]``; returns their start.
 
     ``horizon`` is the oldest hour in memory; ``rolling``: the operation's rolling windows
     (their merged minutes replace the minutes one by one). The open buckets keep changing
     once the owner's lock is released: ``pieces`` gets copies of them (closed ones, and
-    the rolling windows' totals, are shared).
+    the rolling windows' totals, are shared). ``wanted``: where no rolling window fits
+    closed minutes that an ad-hoc one could hold, a ``Wanted`` is appended instead of the
+    minutes and its place in ``pieces`` holds an empty bucket: the caller builds the
+    window off the lock and puts its total there (``rolling`` module).
     """
     live = tiers.live
     if t0 >= tiers.minute.start:
         pieces.append(copy_bucket(live))
         if t0 >= live.start:
             return float(live.start)
-        return cover_back(_levels(tiers, horizon), 3, t0, live.start, pieces)
+        # the open minute: its seconds (its ten-second buckets are not aligned to live)
+        return cover_back(_levels(tiers, horizon), _SECONDS, t0, live.start, pieces)
     # the open buckets of the current hour, in one copy (they share the hour of day)
     head = copy_bucket(tiers.minute)
     head.merge(live)
     pieces.append(head)
     levels = _levels(tiers, horizon)
     if rolling:
-        found = _rolling_cover(tiers, levels, rolling, t0, pieces)
+        found = _rolling_cover(tiers, levels, rolling, t0, pieces, wanted)
         if found is not None:
             return found
     if t0 >= tiers.hour.start:
@@ -189,8 +206,24 @@ def _levels(
         (86400, tiers.days, horizon),
         (3600, tiers.hours, horizon),
         (60, tiers.minutes, tiers.minute.start - MINUTE_SLOTS * 60),
+        (10, tiers.tens, tiers.live.start - SECOND_SLOTS),
         (1, tiers.seconds, tiers.live.start - SECOND_SLOTS),
     )
+
+
+_TENS = 3
+"""Index of the ten-second tier in ``_levels`` (the second tier follows it)."""
+_SECONDS = 4
+
+
+class Wanted(NamedTuple):
+    """An ad-hoc rolling window a query needs (``cover``): its width, the open minute it
+    ends at, the window's closed minutes by start, and its place in the query's pieces."""
+
+    minutes: int
+    end: int
+    closed: dict[int, MetricBucket]
+    slot: int
 
 
 def _rolling_cover(
@@ -199,21 +232,36 @@ def _rolling_cover(
     rolling: Mapping[int, RollingMinutes],
     t0: float,
     pieces: list[MetricBucket],
+    wanted: list[Wanted] | None,
 ) -> float | None:
     """``cover`` with the whole closed minutes of the window read from a rolling window
-    (None when no rolling window fits); the same buckets, merged ahead of time."""
+    (None when no rolling window fits, nor an ad-hoc one can be wanted); the same buckets,
+    merged ahead of time."""
     end = tiers.minute.start
     second = math.floor(t0)
     edge = second - second % 60  # the minute holding t0
-    by_seconds = edge < t0 and second >= levels[3][2]  # its seconds are still held
+    by_seconds = edge < t0 and second >= levels[_SECONDS][2]  # its seconds are still held
     if by_seconds:
         edge += 60
-    window = rolling.get((end - edge) // 60)
-    if window is None or window.end != end:
+    minutes = (end - edge) // 60
+    window = rolling.get(minutes)
+    if window is not None and window.end == end:
+        window.read = end
+        pieces.append(window.total)
+    elif (
+        wanted is not None
+        and window is None
+        and 0 < minutes <= ADHOC_MAX_MINUTES
+        and edge >= levels[2][2]  # the minute tier holds all of it
+    ):
+        held = tiers.minutes
+        closed = {m: held[m] for m in range(edge, end, 60) if m in held}
+        wanted.append(Wanted(minutes, end, closed, len(pieces)))
+        pieces.append(MetricBucket(edge))  # replaced by the window's total
+    else:
         return None
-    pieces.append(window.total)
     if by_seconds:
-        return cover_back(levels, 3, t0, edge, pieces)
+        return cover_back(levels, _TENS, t0, edge, pieces)
     return float(edge)  # t0 on a whole minute, or its minute taken whole
 
 

@@ -8,9 +8,15 @@ minutes that left the window (counts, sketch bins and error-group counts subtrac
 window's minutes again, so no rounding drifts. A query then reads one bucket per operation
 for the closed minutes of its window (``query.cover``).
 
-The windows kept (``ROLLING_MINUTES``) are the closed minutes that "5m", "15m" and "1h" read
-on a clock that is not on a whole minute: 4, 14 and 60 (the seconds at the window's head
-come from the second tier, or the straddling minute whole, as before).
+The windows always kept (``ROLLING_MINUTES``) are the closed minutes that "5m", "15m" and
+"1h" read on a clock that is not on a whole minute: 4, 15 and 60 (the seconds at the window's
+head come from the ten-second and second tiers while they hold that time, else the
+straddling minute is taken whole). Any other width of at most ``ADHOC_MAX_MINUTES`` (a
+window such as ``3517.25`` or ``1800`` seconds) gets an ad-hoc window the first time a query reads
+it: the query builds it off the collector's lock from the minutes it read anyway
+(``build``), the store keeps it (at most ``ADHOC_WINDOWS`` per operation) and moves it on
+as minutes close, and drops it when no query read it for ``ADHOC_IDLE_SECONDS``. So a
+dashboard polled with any window merges every minute of it once, not once per poll.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from rfs_monitoring.metrics.bucket import MetricBucket
 from rfs_monitoring.metrics.figures import CURRENT_SECONDS, Recent
 
 __all__ = [
+    "ADHOC_IDLE_SECONDS",
+    "ADHOC_MAX_MINUTES",
+    "ADHOC_WINDOWS",
     "ROLLING_MINUTES",
     "RecentSeconds",
     "RollingMinutes",
@@ -29,8 +38,17 @@ __all__ = [
     "rolling_windows",
 ]
 
-ROLLING_MINUTES = (4, 14, 60)
-"""How many closed minutes each rolling window of an operation holds."""
+ROLLING_MINUTES = (4, 15, 60)
+"""How many closed minutes each rolling window always kept holds."""
+
+ADHOC_MAX_MINUTES = 60
+"""The widest ad-hoc window (wider windows read closed hours and the minutes at their edge)."""
+
+ADHOC_WINDOWS = 6
+"""The most ad-hoc windows an operation keeps (the least recently read one makes room)."""
+
+ADHOC_IDLE_SECONDS = 180
+"""An ad-hoc window no query read for this long is dropped when the next minute closes."""
 
 
 class RollingTotal(MetricBucket):
@@ -80,12 +98,23 @@ class RollingMinutes:
         total: the merged minutes (``total.start`` is the window's start).
     """
 
-    __slots__ = ("end", "minutes", "total")
+    __slots__ = ("end", "minutes", "read", "total")
 
     def __init__(self, minutes: int, end: int) -> None:
         self.minutes = minutes
         self.end = end
         self.total = RollingTotal(end - minutes * 60)
+        self.read = end
+        """The open minute when a query last read it (ad-hoc windows idle too long go)."""
+
+    @classmethod
+    def build(cls, minutes: int, closed: dict[int, MetricBucket], end: int) -> RollingMinutes:
+        """The window of ``minutes`` closed minutes ending at ``end``, merged from ``closed``
+        (the closed minutes by start; those of the window are enough)."""
+        window = cls(minutes, end - minutes * 60)
+        window.advance(closed, end)
+        window.read = end
+        return window
 
     def __repr__(self) -> str:
         return f"RollingMinutes(minutes={self.minutes}, end={self.end}, total={self.total!r})"

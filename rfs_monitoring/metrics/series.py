@@ -2,7 +2,9 @@
 
 ``series`` reads the finest tier that still holds the whole window (seconds, minutes or
 hours) and merges each step's buckets into a ``SeriesPoint``: requests, failures by class
-(``figures.fault_counts``) and latency quantiles.
+(``figures.fault_counts``) and latency quantiles. A step whose buckets are all closed never
+changes: its point is kept in the source's ``point_cache``, so a chart polled every few
+seconds merges only its newest step.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from rfs_monitoring.metrics.sketch import LatencySketch
 from rfs_monitoring.metrics.time_range import describe_duration, parse_time_range
 from rfs_monitoring.result import Failure
 
-__all__ = ["check_series_arguments", "series"]
+__all__ = ["POINT_CACHE_SIZE", "check_series_arguments", "series"]
+
+POINT_CACHE_SIZE = 4096
+"""The most chart points of final steps a source keeps (then it starts over)."""
 
 
 def check_series_arguments(operation: object, points: object) -> None:
@@ -66,10 +71,24 @@ def series(
     steps: list[list[MetricBucket]] = [[] for _ in range(plan.steps)]
     for bucket in source.tier_buckets(plan.size, first, now, operation):
         steps[(bucket.start - first) // width].append(bucket)
+    # a step before the tier's open bucket is final (its buckets are closed and every
+    # operation's seconds up to now are in): its point is computed once
+    final = second - second % plan.size
+    cache = source.point_cache
     out = []
     for i, step in enumerate(steps):
-        out.append(_point(first + i * width, width, step))
-        pause()
+        start = first + i * width
+        if start + width > final:
+            out.append(_point(start, width, step))
+            continue
+        key = (operation, plan.size, start, width)
+        point = cache.get(key)
+        if point is None:
+            if len(cache) >= POINT_CACHE_SIZE:
+                cache.clear()
+            point = cache[key] = _point(start, width, step)
+            pause()
+        out.append(point)
     return out
 
 

@@ -23,8 +23,15 @@ from rfs_monitoring.metrics.examples import Example, ExampleBook
 from rfs_monitoring.metrics.figures import CURRENT_SECONDS, Recent
 from rfs_monitoring.metrics.grouping import ErrorCaps, ErrorGrouper, FailedSample, merge_groups
 from rfs_monitoring.metrics.query import Snapshot
-from rfs_monitoring.metrics.records import OperationTotals, TierSizes
-from rfs_monitoring.metrics.rolling import RecentSeconds, rolling_windows
+from rfs_monitoring.metrics.records import OperationTotals, SeriesPoint, TierSizes
+from rfs_monitoring.metrics.rolling import (
+    ADHOC_IDLE_SECONDS,
+    ADHOC_WINDOWS,
+    ROLLING_MINUTES,
+    RecentSeconds,
+    RollingMinutes,
+    rolling_windows,
+)
 
 if TYPE_CHECKING:
     from rfs_monitoring.metrics.archive import MetricsArchive
@@ -116,6 +123,8 @@ class BucketStore:
         self._grouper = ErrorGrouper(max_error_groups)
         self._counters = dict.fromkeys(COUNTERS, 0)
         self._all = AllOperations()
+        self.point_cache: dict[tuple[str | None, int, int, int], SeriesPoint] = {}
+        """Chart points of final steps (``series``), by operation, tier, start and width."""
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -154,8 +163,13 @@ class BucketStore:
         op.begin = float(second)
         op.end = float(second + 1)
         if op.minute.start != minute:
-            for window in op.rolling.values():
-                window.advance(op.minutes, op.minute.start)
+            rolling = op.rolling
+            idle = op.minute.start - ADHOC_IDLE_SECONDS
+            for width, window in list(rolling.items()):
+                if window.read < idle and width not in ROLLING_MINUTES:
+                    del rolling[width]  # an ad-hoc window no query reads any more
+                else:
+                    window.advance(op.minutes, op.minute.start)
         if evicted and self.archive is not None:
             self._archive_queue.extend((op.name, bucket) for bucket in evicted)
 
@@ -181,13 +195,16 @@ class BucketStore:
                 else [self._ops[n] for n in names if n in self._ops]
             )
         # the lock is taken per operation, so recording never waits for a whole query
+        wanted: list[query.Wanted] = []
         for op in ops:
             pieces: list[MetricBucket] = []
             with self._lock:
                 self._advance(op, second)
                 horizon = horizons[op.name] = op.horizon(self._retention_hours)
-                covered = min(covered, query.cover(op, start, horizon, pieces, op.rolling))
+                covered = min(covered, query.cover(op, start, horizon, pieces, op.rolling, wanted))
                 recent[op.name] = op.last_minute.read(op.live, second)
+            if wanted:
+                self._keep_adhoc(op, pieces, wanted.pop())
             out[op.name] = pieces
             query.pause()
         archive = self.archive
@@ -208,6 +225,23 @@ class BucketStore:
                 out.setdefault(name, []).append(bucket)
                 covered = min(covered, float(bucket.start))
         return Snapshot(out, covered, recent)
+
+    def _keep_adhoc(
+        self, op: OperationState, pieces: list[MetricBucket], wanted: query.Wanted
+    ) -> None:
+        """Build the ad-hoc rolling window a query wanted (off the lock: its minutes are
+        closed, read-only buckets), put its total in the query's pieces and keep it for the
+        next queries (``rolling`` module), unless the minute moved on meanwhile."""
+        window = RollingMinutes.build(wanted.minutes, wanted.closed, wanted.end)
+        pieces[wanted.slot] = window.total
+        with self._lock:
+            rolling = op.rolling
+            if op.minute.start != wanted.end or wanted.minutes in rolling:
+                return
+            adhoc = [w for w in rolling.values() if w.minutes not in ROLLING_MINUTES]
+            if len(adhoc) >= ADHOC_WINDOWS:
+                del rolling[min(adhoc, key=lambda w: w.read).minutes]
+            rolling[wanted.minutes] = window
 
     def snapshot_all(self, start: float, end: float) -> Snapshot | None:
         """All operations' buckets covering ``[start, end]`` merged (``Snapshot.buckets``
@@ -272,7 +306,7 @@ class BucketStore:
             query.pause()
         with self._lock:
             self._all.settle(second, self._retention_hours)
-            out = self._all.read(size, start)
+            out = self._all.read(size, start, second)
         if lives.count and lives.start >= start:
             out.append(lives)
         return out
@@ -429,7 +463,7 @@ class BucketStore:
         memory = 0
         for op in ops:  # the lock per operation: recording never waits for the sums
             with self._lock:
-                for tier in (op.seconds, op.minutes, op.hours, op.days):
+                for tier in (op.seconds, op.tens, op.minutes, op.hours, op.days):
                     buckets += len(tier)
                     memory += sum(b.nbytes() for b in tier.values())
                 for bucket in (op.live, op.minute, op.hour, op.day, op.lifetime):
@@ -448,5 +482,6 @@ class BucketStore:
             self._archive_queue.clear()
             self._grouper.clear()
             self._all.clear()
+            self.point_cache.clear()
             for key in self._counters:
                 self._counters[key] = 0

@@ -138,14 +138,18 @@ class TestAllOperations:
         every.push(_minute(61, 2.0, failed=1), 70, 1)
         every.push(_minute(3, 4.0), 70, 1)
         every.settle(70, 1)
-        [second] = every.read(1, 61)
+        [second] = every.read(1, 61, 61)  # still open at 61: a copy, without groups
         assert (second.count, second.failed, second.groups) == (2, 1, {})
-        assert [(b.start, b.count) for b in every.read(60, 0)] == [(60, 2), (0, 1)]
+        assert second is not every.tiers[1][61]
+        [second] = every.read(1, 61, 70)  # ended by 70: final, shared
+        assert second is every.tiers[1][61]
+        assert second.groups == {"user <n> not found": [1, 61.0, "NOT_FOUND"]}
+        assert [(b.start, b.count) for b in every.read(60, 0, 70)] == [(60, 2), (0, 1)]
         every.settle(7920, 3)  # seconds and minutes that no query reads are dropped
-        assert every.read(1, 0) == every.read(60, 0) == []
-        assert [b.count for b in every.read(3600, 0)] == [3]
+        assert every.read(1, 0, 7920) == every.read(60, 0, 7920) == []
+        assert [b.count for b in every.read(3600, 0, 7920)] == [3]
         every.clear()
-        assert every.read(3600, 0) == []
+        assert every.read(3600, 0, 7920) == []
 
     def test_a_long_queue_merges_its_oldest_as_it_grows(
         self, monkeypatch: pytest.MonkeyPatch
@@ -156,7 +160,7 @@ class TestAllOperations:
         for s in range(4):
             every.push(_minute(s, 1.0), s + 1, 1)
         assert [b.start for b in every.pending] == [2, 3]
-        assert [b.count for b in every.read(60, 0)] == [2]
+        assert [b.count for b in every.read(60, 0, 4)] == [2]
 
     def test_a_full_tier_drops_what_no_query_reads(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(everything_module, "PENDING_LIMIT", 4)
@@ -167,7 +171,7 @@ class TestAllOperations:
         assert len(every.tiers[1]) <= 2 * 310 + 2
         assert min(every.tiers[1]) > 0
         every.settle(1000, 1)
-        assert min(b.start for b in every.read(1, 0)) == 1000 - 310
+        assert min(b.start for b in every.read(1, 0, 1000)) == 1000 - 310
 
     def test_the_charts_of_all_operations_equal_the_sum_of_each(
         self, collector: ResultMetricsCollector, clock: FakeClock

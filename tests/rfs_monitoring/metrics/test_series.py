@@ -240,3 +240,80 @@ class TestTierBuckets:
             (T0 + 4, 2),
         ]
         assert len(collector.tier_buckets(60, int(T0), T0 + 4.5, "b")) == 1
+
+
+class TestFinalStepsComputedOnce:
+    """A step whose buckets are all closed is final: a chart polled again merges only the
+    steps that can still change, and reads the same points as a fresh computation."""
+
+    @pytest.mark.parametrize(("operation", "window"), [(None, "5m"), (None, "1h"), ("op-1", "1h")])
+    def test_the_points_equal_a_fresh_computation(
+        self,
+        collector: ResultMetricsCollector,
+        clock: FakeClock,
+        operation: str | None,
+        window: str,
+    ) -> None:
+        rng = random.Random(3)
+        t = T0 + 0.4
+        for _ in range(6):  # sporadic operations: some close their seconds late
+            for _ in range(400):
+                t += rng.uniform(0.01, 2.0)
+                at(clock, collector, t, f"op-{rng.randrange(3)}", ms=rng.uniform(1, 90))
+            kept = collector.series(operation, window)
+            collector.point_cache.clear()
+            assert kept == collector.series(operation, window)
+
+    def test_only_the_steps_that_can_change_are_merged_again(
+        self,
+        collector: ResultMetricsCollector,
+        clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from rfs_monitoring.metrics import series as series_module
+
+        for i in range(3600):
+            at(clock, collector, T0 + i + 0.5, f"op-{i % 3}")
+        merged: list[int] = []
+        original = series_module._point
+
+        def counting(start: int, width: int, buckets: list) -> SeriesPoint:  # type: ignore[type-arg]
+            merged.append(start)
+            return original(start, width, buckets)
+
+        monkeypatch.setattr(series_module, "_point", counting)
+        assert len(collector.series(None, "1h")) == 60
+        assert len(merged) == 60
+        merged.clear()
+        clock.t += 0.3  # the same minute: only the open step again
+        collector.series(None, "1h")
+        assert merged == [T0 + 3540]
+        merged.clear()
+        clock.t += 60.0  # a minute later: the step that closed, and the open one
+        collector.series(None, "1h")
+        assert merged == [T0 + 3540, T0 + 3600]
+
+    def test_reset_forgets_the_points(
+        self, collector: ResultMetricsCollector, clock: FakeClock
+    ) -> None:
+        for i in range(600):
+            at(clock, collector, T0 + i + 0.5)
+        assert sum(p.requests for p in collector.series(None, "5m")) == 300
+        collector.reset()
+        assert collector.point_cache == {}
+        assert sum(p.requests for p in collector.series(None, "5m")) == 0
+
+    def test_the_cache_is_bounded(
+        self,
+        collector: ResultMetricsCollector,
+        clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from rfs_monitoring.metrics import series as series_module
+
+        monkeypatch.setattr(series_module, "POINT_CACHE_SIZE", 50)
+        for i in range(600):
+            at(clock, collector, T0 + i + 0.5)
+        first = collector.series(None, "5m")
+        assert len(collector.point_cache) <= 50
+        assert collector.series(None, "5m") == first

@@ -1,0 +1,194 @@
+"""Any window at the cost of a rolling one: ad-hoc rolling windows and ten-second buckets.
+
+A window whose closed minutes no standing rolling window holds (``3517.25`` or ``1800`` s) gets
+an ad-hoc one, built once off the lock and moved on as minutes close; the head edge of short
+windows is read ten seconds at a time. The figures are those of the minutes and seconds
+merged one by one, which the reference collector (ad-hoc windows switched off) still does.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from rfs_monitoring.metrics import SECOND_SLOTS, ResultMetricsCollector, query, rolling
+from rfs_monitoring.metrics.bucket import MetricBucket
+
+from .support import T0, FakeClock, fail, ok
+
+WINDOWS = (1799.5, 2711.75, 3517.25, 1800, "15m", 2700, 1234, 61.5, "1m")
+FIELDS = (
+    "total_requests",
+    "failed_requests",
+    "client_errors",
+    "server_errors",
+    "max_response_time_ms",
+    "p50_response_time_ms",
+    "p90_response_time_ms",
+    "p99_response_time_ms",
+    "window_start",
+    "top_errors",
+    "error_breakdown",
+    "requests_per_second",
+    "hourly_distribution",
+)
+
+
+def _traffic(collectors: list[ResultMetricsCollector], clock: FakeClock, seconds: float) -> None:
+    """The same calls into every collector: 3 operations, 2-12 calls a second, failures."""
+    rng = random.Random(int(clock.t))
+    end = clock.t + seconds
+    while clock.t < end:
+        clock.t += rng.uniform(0.05, 0.5)
+        name = f"op-{rng.randrange(3)}"
+        failed = rng.random() < 0.1
+        code = rng.choice(["NOT_FOUND", "INTERNAL_ERROR"])
+        ms = rng.lognormvariate(3.0, 1.0)
+        for c in collectors:
+            if failed:
+                fail(c, name, code=code, message=f"{code} x")
+            else:
+                ok(c, name, ms=ms)
+
+
+def _pair(clock: FakeClock) -> tuple[ResultMetricsCollector, ResultMetricsCollector]:
+    return (
+        ResultMetricsCollector(clock, resources=lambda: (None, None)),
+        ResultMetricsCollector(clock, resources=lambda: (None, None)),
+    )
+
+
+def _reference(reference: ResultMetricsCollector, time_range: object) -> Any:
+    """The dashboard of ``reference`` read without ad-hoc windows (minute by minute)."""
+    saved = query.ADHOC_MAX_MINUTES
+    query.ADHOC_MAX_MINUTES = 0
+    try:
+        return reference.dashboard(time_range).unwrap()
+    finally:
+        query.ADHOC_MAX_MINUTES = saved
+
+
+def _same(ours: Any, theirs: Any) -> None:
+    for mine, other in zip(
+        [*ours.operations, ours.overall], [*theirs.operations, theirs.overall], strict=True
+    ):
+        for field in FIELDS:
+            assert getattr(mine, field) == getattr(other, field), (mine.operation_name, field)
+        assert mine.avg_response_time_ms == pytest.approx(other.avg_response_time_ms)
+    assert ours.errors == theirs.errors
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The widths of the ad-hoc windows built (a build merges every minute of one)."""
+    built: list[int] = []
+    original = rolling.RollingMinutes.build.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, minutes: int, closed: Any, end: int) -> Any:
+        built.append(minutes)
+        return original(cls, minutes, closed, end)
+
+    monkeypatch.setattr(rolling.RollingMinutes, "build", classmethod(counting))
+    return built
+
+
+class TestAdhocWindows:
+    @pytest.mark.parametrize("time_range", WINDOWS)
+    def test_the_figures_are_those_of_the_minutes_merged(self, time_range: object) -> None:
+        clock = FakeClock(T0 + 17.3)
+        ours, reference = _pair(clock)
+        _traffic([ours, reference], clock, 2 * 3600)
+        for _ in range(4):  # built, then moved on as minutes close, under new traffic
+            _same(ours.dashboard(time_range).unwrap(), _reference(reference, time_range))
+            _traffic([ours, reference], clock, 47.0)
+
+    def test_a_window_is_built_once_and_then_moved_on(self, builds: list[int]) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 3600)
+        for _ in range(5):
+            collector.dashboard(1799.5).unwrap()
+            collector.operation_metrics("op-1", 1799.5).unwrap()
+            _traffic([collector], clock, 40.0)
+        assert builds == [30, 30, 30]  # once per operation, whatever the polls and minutes
+
+    def test_the_standing_windows_are_never_built(self, builds: list[int]) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 3600)
+        for time_range in ("5m", "15m", "1h", "6h", "1d"):
+            collector.dashboard(time_range).unwrap()
+        assert builds == []
+
+    def test_at_most_so_many_widths_the_least_recently_read_goes(self, builds: list[int]) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 3600)
+        widths = range(20, 20 + rolling.ADHOC_WINDOWS + 1)
+        for minutes in widths:
+            collector.operation_metrics("op-0", minutes * 60).unwrap()
+        assert builds == list(widths)
+        collector.operation_metrics("op-0", widths[-1] * 60).unwrap()  # kept
+        collector.operation_metrics("op-0", widths[1] * 60).unwrap()  # kept
+        assert builds == list(widths)
+        collector.operation_metrics("op-0", widths[0] * 60).unwrap()  # made room: again
+        assert builds == [*widths, widths[0]]
+
+    def test_a_window_no_query_reads_is_dropped(self, builds: list[int]) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 3600)
+        collector.operation_metrics("op-0", 1800).unwrap()
+        _traffic([collector], clock, rolling.ADHOC_IDLE_SECONDS - 70)
+        collector.operation_metrics("op-0", 1800).unwrap()  # read in time: kept
+        assert builds == [30]
+        _traffic([collector], clock, rolling.ADHOC_IDLE_SECONDS + 70)
+        collector.operation_metrics("op-0", 1800).unwrap()
+        assert builds == [30, 30]
+
+    def test_a_window_built_for_a_minute_gone_is_not_kept(self) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 600)
+        state = collector._ops["op-0"]
+        pieces = [MetricBucket(0)]
+        late = query.Wanted(7, state.minute.start - 60, dict(state.minutes), 0)
+        collector._keep_adhoc(state, pieces, late)
+        assert 7 not in state.rolling
+        assert pieces[0].count > 0  # the query still gets its minutes
+
+
+class TestTenSeconds:
+    @pytest.mark.parametrize("time_range", ["5m", 250.5, 299.9, 61.5, 125, "1m"])
+    def test_the_head_edge_is_read_ten_seconds_at_a_time(self, time_range: object) -> None:
+        clock = FakeClock(T0)
+        collector, _ = _pair(clock)
+        stamps = []
+        for i in range(1200):
+            clock.t = T0 + i * 0.71 + 0.05
+            ok(collector, "op", ms=float(1 + i % 50))
+            stamps.append(clock.t)
+        clock.t = T0 + 1200 * 0.71 + 0.37
+        figures = collector.operation_metrics("op", time_range).unwrap()
+        start = figures.window_start.timestamp()
+        assert start == int(start)  # windows start on a whole second
+        assert figures.total_requests == sum(1 for t in stamps if t >= start)
+        state = collector._ops["op"]
+        pieces: list[MetricBucket] = []
+        query.cover(state, clock.t - 300, state.horizon(168), pieces, state.rolling)
+        # head, the closed minutes, at most 5 ten-second and 9 one-second buckets
+        assert len(pieces) <= 2 + 5 + 9
+        assert sum(p.count for p in pieces) == sum(1 for t in stamps if t >= clock.t - 300 // 1)
+
+    def test_ten_seconds_close_with_their_seconds_and_leave_with_them(self) -> None:
+        clock = FakeClock(T0)
+        collector, _ = _pair(clock)
+        for i in range(900):
+            clock.t = T0 + i
+            ok(collector, "op")
+        state = collector._ops["op"]
+        assert all(b.count == 10 for b in state.tens.values())
+        assert min(state.tens) >= clock.t - SECOND_SLOTS - 1
+        assert max(state.tens) == clock.t - clock.t % 10 - 10
