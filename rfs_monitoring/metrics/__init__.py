@@ -12,7 +12,7 @@ sketch         ``LatencySketch``: mergeable quantiles within 1%
 bucket         ``MetricBucket`` (its fields declared once) and an operation's bucket tiers
 examples       the last few failures of each error group (``error_examples``)
 figures        the figure definitions: failure classes, availability, throughput
-rolling        an operation's last 4 / 14 / 60 closed minutes kept merged; the last minute
+rolling        an operation's closed minutes kept merged (4 / 15 / 60, any other width on demand)
 query          the buckets covering a window, merged into figures and error rankings
 everything     all operations' closed seconds merged per second, minute, hour (``overall``)
 series         chart steps of one tier

@@ -218,12 +218,14 @@ _SECONDS = 4
 
 class Wanted(NamedTuple):
     """An ad-hoc rolling window a query needs (``cover``): its width, the open minute it
-    ends at, the window's closed minutes by start, and its place in the query's pieces."""
+    ends at, the closed minutes by start it is made of (and those leaving ``base``), its
+    place in the query's pieces, and the earlier window of that width to move on."""
 
     minutes: int
     end: int
     closed: dict[int, MetricBucket]
     slot: int
+    base: RollingMinutes | None = None
 
 
 def _rolling_cover(
@@ -250,13 +252,15 @@ def _rolling_cover(
         pieces.append(window.total)
     elif (
         wanted is not None
-        and window is None
         and 0 < minutes <= ADHOC_MAX_MINUTES
         and edge >= levels[2][2]  # the minute tier holds all of it
+        and (window is None or window.end < end)
     ):
+        base = window if window is not None and end - window.end < minutes * 60 else None
+        first = edge if base is None else base.end - minutes * 60  # with those leaving it
         held = tiers.minutes
-        closed = {m: held[m] for m in range(edge, end, 60) if m in held}
-        wanted.append(Wanted(minutes, end, closed, len(pieces)))
+        closed = {m: held[m] for m in range(first, end, 60) if m in held}
+        wanted.append(Wanted(minutes, end, closed, len(pieces), base))
         pieces.append(MetricBucket(edge))  # replaced by the window's total
     else:
         return None

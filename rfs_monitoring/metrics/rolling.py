@@ -14,9 +14,11 @@ head come from the ten-second and second tiers while they hold that time, else t
 straddling minute is taken whole). Any other width of at most ``ADHOC_MAX_MINUTES`` (a
 window such as ``3517.25`` or ``1800`` seconds) gets an ad-hoc window the first time a query reads
 it: the query builds it off the collector's lock from the minutes it read anyway
-(``build``), the store keeps it (at most ``ADHOC_WINDOWS`` per operation) and moves it on
-as minutes close, and drops it when no query read it for ``ADHOC_IDLE_SECONDS``. So a
-dashboard polled with any window merges every minute of it once, not once per poll.
+(``build``) and the store keeps it (at most ``ADHOC_WINDOWS`` per operation). The next query
+of another minute moves it on, also off the lock (the minute that closed in, the one that
+left out); the recording path never does, and drops it when no query read it for
+``ADHOC_IDLE_SECONDS``. So a dashboard polled with any window merges every minute of it
+once, not once per poll.
 """
 
 from __future__ import annotations
@@ -108,10 +110,20 @@ class RollingMinutes:
         """The open minute when a query last read it (ad-hoc windows idle too long go)."""
 
     @classmethod
-    def build(cls, minutes: int, closed: dict[int, MetricBucket], end: int) -> RollingMinutes:
-        """The window of ``minutes`` closed minutes ending at ``end``, merged from ``closed``
-        (the closed minutes by start; those of the window are enough)."""
+    def build(
+        cls,
+        minutes: int,
+        closed: dict[int, MetricBucket],
+        end: int,
+        base: RollingMinutes | None = None,
+    ) -> RollingMinutes:
+        """The window of ``minutes`` closed minutes ending at ``end``: ``base`` (an earlier
+        window of that width, left as it is) moved on, or all merged from ``closed`` (the
+        closed minutes by start: those of the window, and those leaving ``base``)."""
         window = cls(minutes, end - minutes * 60)
+        if base is not None:
+            window.end = base.end
+            window.total = base.total
         window.advance(closed, end)
         window.read = end
         return window

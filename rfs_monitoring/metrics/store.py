@@ -166,10 +166,10 @@ class BucketStore:
             rolling = op.rolling
             idle = op.minute.start - ADHOC_IDLE_SECONDS
             for width, window in list(rolling.items()):
-                if window.read < idle and width not in ROLLING_MINUTES:
-                    del rolling[width]  # an ad-hoc window no query reads any more
-                else:
+                if width in ROLLING_MINUTES:
                     window.advance(op.minutes, op.minute.start)
+                elif window.read < idle:  # an ad-hoc window no query reads any more
+                    del rolling[width]  # (the others move on when read: ``_keep_adhoc``)
         if evicted and self.archive is not None:
             self._archive_queue.extend((op.name, bucket) for bucket in evicted)
 
@@ -232,15 +232,17 @@ class BucketStore:
         """Build the ad-hoc rolling window a query wanted (off the lock: its minutes are
         closed, read-only buckets), put its total in the query's pieces and keep it for the
         next queries (``rolling`` module), unless the minute moved on meanwhile."""
-        window = RollingMinutes.build(wanted.minutes, wanted.closed, wanted.end)
+        window = RollingMinutes.build(wanted.minutes, wanted.closed, wanted.end, wanted.base)
         pieces[wanted.slot] = window.total
         with self._lock:
             rolling = op.rolling
-            if op.minute.start != wanted.end or wanted.minutes in rolling:
-                return
-            adhoc = [w for w in rolling.values() if w.minutes not in ROLLING_MINUTES]
-            if len(adhoc) >= ADHOC_WINDOWS:
-                del rolling[min(adhoc, key=lambda w: w.read).minutes]
+            kept = rolling.get(wanted.minutes)
+            if op.minute.start != wanted.end or (kept is not None and kept.end >= wanted.end):
+                return  # the minute moved on, or another query kept this one already
+            if kept is None:
+                adhoc = [w for w in rolling.values() if w.minutes not in ROLLING_MINUTES]
+                if len(adhoc) >= ADHOC_WINDOWS:
+                    del rolling[min(adhoc, key=lambda w: w.read).minutes]
             rolling[wanted.minutes] = window
 
     def snapshot_all(self, start: float, end: float) -> Snapshot | None:

@@ -1,8 +1,8 @@
 """Time ranges: the one parser of "1h"-style windows, and the window a query covers.
 
 ``parse_time_range`` is the rule every module uses (the collector, the alerts, the exporters,
-the dashboard): a named range (``NAMED_RANGES``), a number of seconds > 0, or a ``timedelta``
-> 0. ``resolve_window`` adds what a query needs: the retention limit and the window's label,
+the dashboard): a named range (``NAMED_RANGES``), a number of seconds of at least a
+microsecond, or a ``timedelta`` > 0. ``resolve_window`` adds what a query needs: the retention limit and the window's label,
 start and end.
 """
 
@@ -19,6 +19,7 @@ from rfs_monitoring.result import Failure, Result, Success
 
 __all__ = [
     "ACCEPTED_TIME_RANGES",
+    "MIN_SECONDS",
     "NAMED_RANGES",
     "TimeRange",
     "Window",
@@ -42,9 +43,12 @@ NAMED_RANGES: Mapping[str, int] = types.MappingProxyType(
 )
 """The named time ranges and their length in seconds."""
 
+MIN_SECONDS = 1e-6
+"""The shortest numeric time range: a microsecond (a ``timedelta``'s resolution)."""
+
 ACCEPTED_TIME_RANGES = (
     '"1m", "5m", "15m", "1h", "6h", "1d", "1w", "30d" (with an archive), '
-    "a number of seconds > 0, or a datetime.timedelta > 0"
+    "a number of seconds >= 0.000001, or a datetime.timedelta > 0"
 )
 """The accepted forms, as error messages name them."""
 
@@ -65,8 +69,9 @@ def parse_time_range(value: object) -> Result[_dt.timedelta, APIError]:
     """Parse a time range into a timedelta.
 
     Accepted: "1m", "5m", "15m", "1h", "6h", "1d", "1w", "30d" (the collector accepts
-    windows longer than its retention only with an archive), a number of seconds > 0, or a
-    ``timedelta`` > 0. Anything else is a ``Failure`` with a validation APIError that names
+    windows longer than its retention only with an archive), a number of seconds of at least
+    ``MIN_SECONDS`` (a microsecond, the finest a ``timedelta`` holds: less would be an empty
+    window), or a ``timedelta`` > 0. Anything else is a ``Failure`` with a validation APIError that names
     the accepted forms.
     """
     if isinstance(value, _dt.timedelta):
@@ -80,7 +85,7 @@ def parse_time_range(value: object) -> Result[_dt.timedelta, APIError]:
         isinstance(value, (int, float))
         and not isinstance(value, bool)
         and math.isfinite(value)
-        and 0 < value <= _MAX_SECONDS
+        and MIN_SECONDS <= value <= _MAX_SECONDS
     ):
         return Success(_dt.timedelta(seconds=value))
     return Failure(time_range_error(value, f"use {ACCEPTED_TIME_RANGES}"))

@@ -80,18 +80,26 @@ def _same(ours: Any, theirs: Any) -> None:
     assert ours.errors == theirs.errors
 
 
+class Builds(list[int]):
+    """The widths of the ad-hoc windows built whole (merging every minute of one), and of
+    those moved on (``moved``: the minutes that closed in, those that left out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moved: list[int] = []
+
+
 @pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The widths of the ad-hoc windows built (a build merges every minute of one)."""
-    built: list[int] = []
+def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
+    seen = Builds()
     original = rolling.RollingMinutes.build.__func__  # type: ignore[attr-defined]
 
-    def counting(cls: type, minutes: int, closed: Any, end: int) -> Any:
-        built.append(minutes)
-        return original(cls, minutes, closed, end)
+    def counting(cls: type, minutes: int, closed: Any, end: int, base: Any = None) -> Any:
+        (seen if base is None else seen.moved).append(minutes)
+        return original(cls, minutes, closed, end, base)
 
     monkeypatch.setattr(rolling.RollingMinutes, "build", classmethod(counting))
-    return built
+    return seen
 
 
 class TestAdhocWindows:
@@ -104,17 +112,31 @@ class TestAdhocWindows:
             _same(ours.dashboard(time_range).unwrap(), _reference(reference, time_range))
             _traffic([ours, reference], clock, 47.0)
 
-    def test_a_window_is_built_once_and_then_moved_on(self, builds: list[int]) -> None:
+    def test_a_window_is_built_once_and_then_moved_on(self, builds: Builds) -> None:
         clock = FakeClock(T0 + 17.3)
         collector, _ = _pair(clock)
         _traffic([collector], clock, 3600)
+        minutes = set()
         for _ in range(5):
             collector.dashboard(1799.5).unwrap()
             collector.operation_metrics("op-1", 1799.5).unwrap()
+            minutes.add(clock.t // 60)
             _traffic([collector], clock, 40.0)
         assert builds == [30, 30, 30]  # once per operation, whatever the polls and minutes
+        # then moved on by the first query of each later minute, once per operation
+        assert builds.moved == [30] * 3 * (len(minutes) - 1)
 
-    def test_the_standing_windows_are_never_built(self, builds: list[int]) -> None:
+    def test_recording_never_moves_a_window_on(self, builds: Builds) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 3600)
+        collector.operation_metrics("op-0", 1800).unwrap()
+        _traffic([collector], clock, 150.0)  # minutes close while only recording
+        assert (builds, builds.moved) == ([30], [])
+        collector.operation_metrics("op-0", 1800).unwrap()
+        assert (builds, builds.moved) == ([30], [30])
+
+    def test_the_standing_windows_are_never_built(self, builds: Builds) -> None:
         clock = FakeClock(T0 + 17.3)
         collector, _ = _pair(clock)
         _traffic([collector], clock, 3600)
@@ -122,7 +144,7 @@ class TestAdhocWindows:
             collector.dashboard(time_range).unwrap()
         assert builds == []
 
-    def test_at_most_so_many_widths_the_least_recently_read_goes(self, builds: list[int]) -> None:
+    def test_at_most_so_many_widths_the_least_recently_read_goes(self, builds: Builds) -> None:
         clock = FakeClock(T0 + 17.3)
         collector, _ = _pair(clock)
         _traffic([collector], clock, 3600)
@@ -136,7 +158,7 @@ class TestAdhocWindows:
         collector.operation_metrics("op-0", widths[0] * 60).unwrap()  # made room: again
         assert builds == [*widths, widths[0]]
 
-    def test_a_window_no_query_reads_is_dropped(self, builds: list[int]) -> None:
+    def test_a_window_no_query_reads_is_dropped(self, builds: Builds) -> None:
         clock = FakeClock(T0 + 17.3)
         collector, _ = _pair(clock)
         _traffic([collector], clock, 3600)
@@ -192,3 +214,37 @@ class TestTenSeconds:
         assert all(b.count == 10 for b in state.tens.values())
         assert min(state.tens) >= clock.t - SECOND_SLOTS - 1
         assert max(state.tens) == clock.t - clock.t % 10 - 10
+
+
+class TestUnderConcurrentQueries:
+    def test_two_query_threads_and_a_recorder_leave_the_same_figures(self) -> None:
+        """Queries build and move ad-hoc windows off the lock while another thread records
+        and another queries: what they keep still reads as the minutes merged."""
+        import threading
+
+        clock = FakeClock(T0 + 17.3)
+        collector, _ = _pair(clock)
+        _traffic([collector], clock, 3600)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def query(time_range: object) -> None:
+            try:
+                while not stop.is_set():
+                    collector.dashboard(time_range).unwrap()
+            except BaseException as exc:  # reported by the test
+                errors.append(exc)
+
+        threads = [threading.Thread(target=query, args=(w,)) for w in (1799.5, 1800, 2711.75)]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(200):  # minutes close while the queries run
+                _traffic([collector], clock, 3.0)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        assert errors == []
+        for time_range in (1799.5, 1800, 2711.75):
+            _same(collector.dashboard(time_range).unwrap(), _reference(collector, time_range))

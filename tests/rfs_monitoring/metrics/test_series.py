@@ -198,7 +198,7 @@ class TestBadArguments:
             (
                 {"time_range": "2h"},
                 'time_range \'2h\' is not accepted; use "1m", "5m", "15m", "1h", "6h", '
-                '"1d", "1w", "30d" (with an archive), a number of seconds > 0, or a '
+                '"1d", "1w", "30d" (with an archive), a number of seconds >= 0.000001, or a '
                 "datetime.timedelta > 0",
             ),
             (

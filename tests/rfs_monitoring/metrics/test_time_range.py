@@ -32,6 +32,7 @@ class TestParseTimeRange:
             (" 1h ", 3600),
             (90, 90),
             (0.5, 0.5),
+            (1e-6, 1e-6),  # a microsecond: the finest a timedelta holds
             (dt.timedelta(minutes=3), 180),
         ],
     )
@@ -40,7 +41,10 @@ class TestParseTimeRange:
 
     @pytest.mark.parametrize(
         "value",
-        ["2h", "", "1H", "hour", 0, -5, math.nan, math.inf, True, None, dt.timedelta(0), [1]],
+        [
+            *("2h", "", "1H", "hour", 0, -5, math.nan, math.inf, True, None, dt.timedelta(0)),
+            *([1], 1e-7, 5e-324),  # below a microsecond: an empty window, not a 500
+        ],
     )
     def test_anything_else_is_a_validation_failure_naming_the_accepted_forms(
         self, value: object
@@ -58,7 +62,7 @@ class TestParseTimeRange:
         error = parse_time_range("2h").unwrap_error()
         assert error.message == (
             'time_range \'2h\' is not accepted; use "1m", "5m", "15m", "1h", "6h", '
-            '"1d", "1w", "30d" (with an archive), a number of seconds > 0, or a '
+            '"1d", "1w", "30d" (with an archive), a number of seconds >= 0.000001, or a '
             "datetime.timedelta > 0"
         )
         assert error.http_status == 422
