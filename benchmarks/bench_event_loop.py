@@ -19,6 +19,7 @@ measured 97x while the queries ran on the event loop).
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import socket
@@ -96,9 +97,13 @@ def _build(samples: int) -> tuple[Any, float]:
     async def pong() -> dict[str, bool]:
         return {"ok": True}
 
+    pauses = _FullCollections()
+
     @app.get(QUERY_CPU)
     async def query_cpu() -> dict[str, float]:
-        return {"seconds": _query_thread_cpu()}
+        return {"seconds": _query_thread_cpu(), "full_gc": pauses.count, "gc_ms": pauses.read()}
+
+    app.state.full_collections = pauses  # watched in the server process (``_serve``)
 
     app.include_router(monitoring_router(collector, manager, start_alerts=False))
     fill = record_an_hour(
@@ -110,6 +115,30 @@ def _build(samples: int) -> tuple[Any, float]:
     )
     clock.t = None  # live from here on
     return app, fill
+
+
+class _FullCollections:
+    """Counts the server's full garbage collections (generation 2) and keeps the longest
+    since the last read: each stops every thread, the event loop's included."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.longest = 0.0
+        self._began = 0.0
+
+    def observe(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.count += 1
+            self.longest = max(self.longest, (time.perf_counter() - self._began) * 1e3)
+
+    def read(self) -> float:
+        """The longest full collection (ms) since the last read."""
+        longest, self.longest = self.longest, 0.0
+        return longest
 
 
 def _query_thread_cpu() -> float:
@@ -151,6 +180,8 @@ def _pin_client() -> None:
 
 def _serve(app: Any, port: int) -> None:
     import uvicorn
+
+    gc.callbacks.append(app.state.full_collections.observe)
 
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
@@ -270,7 +301,7 @@ def _measure(client: Any, seconds: float) -> list[float]:
 
 def _phases(
     base: str, seconds: float, slices: int
-) -> tuple[list[list[float]], list[int], list[float]]:
+) -> tuple[list[list[float]], list[int], list[float], list[int], list[float]]:
     """Slices of ``seconds`` in each condition, in turn (so that the machine's other load
     falls on all alike): the pooled ``/ping`` times of each, and the requests polled."""
     import httpx
@@ -282,6 +313,8 @@ def _phases(
     poller.start()
     timings: list[list[float]] = [[] for _ in CONDITIONS]
     cpu = [0.0 for _ in CONDITIONS]
+    collections = [0 for _ in CONDITIONS]
+    longest = [0.0 for _ in CONDITIONS]
     own = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     try:
         _pin_client()
@@ -294,9 +327,12 @@ def _phases(
                     time.sleep(0.3)  # the last poll and its computation end
                     mode.value = condition
                     time.sleep(0.3)  # the poller is under way
-                    before = client.get(QUERY_CPU).json()["seconds"]
+                    before = client.get(QUERY_CPU).json()
                     timings[condition].extend(_measure(client, seconds))
-                    cpu[condition] += client.get(QUERY_CPU).json()["seconds"] - before
+                    after = client.get(QUERY_CPU).json()
+                    cpu[condition] += after["seconds"] - before["seconds"]
+                    collections[condition] += int(after["full_gc"] - before["full_gc"])
+                    longest[condition] = max(longest[condition], after["gc_ms"])
     finally:
         if own is not None:
             os.sched_setaffinity(0, own)  # the next benchmark gets every CPU again
@@ -304,7 +340,7 @@ def _phases(
         poller.join(30)
         if poller.is_alive():
             poller.terminate()
-    return timings, list(polled), cpu
+    return timings, list(polled), cpu, collections, longest
 
 
 def run(quick: bool = False) -> str:
@@ -320,19 +356,21 @@ def run(quick: bool = False) -> str:
     base = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(_wait_ready(base))
-        timings, polled, cpu = _phases(base, seconds, slices)
+        timings, polled, cpu, collections, longest = _phases(base, seconds, slices)
     finally:
         server.terminate()
         server.join(10)
     idle_p99 = _percentile(timings[0], 0.99)
     rows = []
-    for label, times, count, used in zip(CONDITIONS, timings, polled, cpu, strict=True):
+    measured = zip(CONDITIONS, timings, polled, cpu, collections, longest, strict=True)
+    for label, times, count, used, full, gc_ms in measured:
         p99 = _percentile(times, 0.99)
         rows.append(
             [
                 label,
                 f"{count / (slices * seconds):,.0f}" if count else "–",
                 f"{used / (slices * seconds) * 1e3:.0f}",
+                f"{full} ({gc_ms:.0f} ms)" if full else "0",
                 f"{len(times):,}",
                 f"{_percentile(times, 0.50):.2f}",
                 f"{p99:.2f}",
@@ -365,6 +403,7 @@ def run(quick: bool = False) -> str:
                     "`/ping` while",
                     "polls answered / s",
                     "query thread CPU ms / s",
+                    "full GCs (longest)",
                     "requests",
                     "p50",
                     "p99",
