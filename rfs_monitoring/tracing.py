@@ -49,8 +49,9 @@ class TracerState:
     Attributes:
         tracer: the tracer in use (None until one is configured or found).
         enabled: False when ``configure_tracing(enabled=False)`` turned spans off.
-        next_check: ``time.monotonic()`` at which the global provider is looked up again
-            while no tracer is found (at most once a second).
+        next_check: ``time.perf_counter()`` at which the global provider is looked up
+            again while no tracer is found (at most once a second); the decorator compares
+            it with the start of its duration measurement (no clock read of its own).
     """
 
     __slots__ = ("enabled", "lock", "next_check", "provider", "tracer")
@@ -119,7 +120,7 @@ def _tracer() -> Any:
     trace = sys.modules.get("opentelemetry.trace")
     if trace is None:
         return None
-    now = time.monotonic()
+    now = time.perf_counter()  # the clock of ``next_check``
     if now < _state.next_check:
         return None
     _state.next_check = now + _RECHECK_SECONDS

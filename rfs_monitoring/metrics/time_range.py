@@ -2,8 +2,8 @@
 
 ``parse_time_range`` is the rule every module uses (the collector, the alerts, the exporters,
 the dashboard): a named range (``NAMED_RANGES``), a number of seconds of at least a
-microsecond, or a ``timedelta`` > 0. ``resolve_window`` adds what a query needs: the retention limit and the window's label,
-start and end.
+microsecond, or a ``timedelta`` > 0. ``resolve_window`` adds what a query needs: the
+retention limit and the window's label, start and end.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def parse_time_range(value: object) -> Result[_dt.timedelta, APIError]:
     Accepted: "1m", "5m", "15m", "1h", "6h", "1d", "1w", "30d" (the collector accepts
     windows longer than its retention only with an archive), a number of seconds of at least
     ``MIN_SECONDS`` (a microsecond, the finest a ``timedelta`` holds: less would be an empty
-    window), or a ``timedelta`` > 0. Anything else is a ``Failure`` with a validation APIError that names
-    the accepted forms.
+    window), or a ``timedelta`` > 0. Anything else is a ``Failure`` with a validation
+    APIError that names the accepted forms.
     """
     if isinstance(value, _dt.timedelta):
         if value > _dt.timedelta(0):

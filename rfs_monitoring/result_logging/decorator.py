@@ -49,7 +49,8 @@ __all__ = ["log_result_operation", "set_duration_clock"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _perf_counter = time.perf_counter
-_monotonic = time.monotonic
+_real_clock = True  # the duration clock is time.perf_counter: its start reading gates tracing
+_gate_clock = time.perf_counter  # the clock of ``TracerState.next_check``
 _modules = sys.modules
 _OTEL_TRACE = "opentelemetry.trace"
 _tracer = _tracing.tracer_state
@@ -64,7 +65,10 @@ _pooled_id = pooled_correlation_id
 # Both wrappers inline the binding of the call's context (``operation.bind``) and the
 # tracing check instead of sharing a helper: a call less on every logged call (measured in
 # benchmarks/bench_logging.py). A span is started when a tracer is in use, or when
-# OpenTelemetry is loaded and the provider lookup is due (``TracerState.next_check``).
+# OpenTelemetry is loaded and the provider lookup is due (``TracerState.next_check``, on
+# ``time.perf_counter``'s scale): with the real duration clock, the duration's start reading
+# is that check's clock (no clock read of its own) and is read again after a span started,
+# so that a duration never includes the span's start; with a test's clock, as before.
 
 
 def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable[..., Any]:
@@ -95,13 +99,22 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
                 correlation_id = fresh_correlation_id()
             corr_token = _correlation_set(correlation_id)
         op_token = _operation_set(op)
-        handle = (
-            _start_span(name)
-            if tracer.tracer is not None
-            or (_OTEL_TRACE in _modules and _monotonic() >= tracer.next_check)
-            else None
-        )
-        start = _perf_counter()
+        if _real_clock:
+            start = _perf_counter()
+            handle = None
+            if tracer.tracer is not None or (
+                _OTEL_TRACE in _modules and start >= tracer.next_check
+            ):
+                handle = _start_span(name)
+                start = _perf_counter()
+        else:
+            handle = (
+                _start_span(name)
+                if tracer.tracer is not None
+                or (_OTEL_TRACE in _modules and _gate_clock() >= tracer.next_check)
+                else None
+            )
+            start = _perf_counter()
         try:
             value = await fn(*args, **kwargs)
         except Exception as exc:
@@ -152,13 +165,22 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
                 correlation_id = fresh_correlation_id()
             corr_token = _correlation_set(correlation_id)
         op_token = _operation_set(op)
-        handle = (
-            _start_span(name)
-            if tracer.tracer is not None
-            or (_OTEL_TRACE in _modules and _monotonic() >= tracer.next_check)
-            else None
-        )
-        start = _perf_counter()
+        if _real_clock:
+            start = _perf_counter()
+            handle = None
+            if tracer.tracer is not None or (
+                _OTEL_TRACE in _modules and start >= tracer.next_check
+            ):
+                handle = _start_span(name)
+                start = _perf_counter()
+        else:
+            handle = (
+                _start_span(name)
+                if tracer.tracer is not None
+                or (_OTEL_TRACE in _modules and _gate_clock() >= tracer.next_check)
+                else None
+            )
+            start = _perf_counter()
         try:
             value = fn(*args, **kwargs)
         except Exception as exc:
@@ -186,13 +208,14 @@ def set_duration_clock(clock: Callable[[], float] | None) -> Callable[[], float]
     Raises:
         TypeError: ``clock`` is neither callable nor None.
     """
-    global _perf_counter
+    global _perf_counter, _real_clock
     given: object = clock
     if given is not None and not callable(given):
         msg = f"set_duration_clock() expects a callable returning seconds or None, got {clock!r}"
         raise TypeError(msg)
     previous = _perf_counter
     _perf_counter = time.perf_counter if clock is None else clock
+    _real_clock = _perf_counter is time.perf_counter  # also when restored by a test
     set_clock(clock)
     return previous
 

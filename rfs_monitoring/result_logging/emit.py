@@ -8,6 +8,7 @@ ran, else structlog when the application configured it, else the stdlib logger
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import logging
 import os
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rfs_monitoring import context as _context
+from rfs_monitoring import resources as _resources
 from rfs_monitoring import tracing as _tracing
 from rfs_monitoring.errors import APIError, error_code_of
 from rfs_monitoring.masking import mask_label, mask_text, mask_value
@@ -59,8 +61,11 @@ _ids: list[str] = []  # formatted ahead, a block at a time; the hot path pops on
 # Read directly on the hot path (a function call less each).
 _request_get = _context._request_id.get
 _log_context_get = _context._log_context.get
+# the variable's default (empty, read-only), read in an empty context
+_NO_LOG_CONTEXT = contextvars.Context().run(_context._log_context.get)
 _wall = time.time
 _tracer = _tracing.tracer_state
+_sampler_slot = _resources._default  # [the default sampler or None]: read without a call
 
 pooled_correlation_id = _ids.pop
 """The next pre-formatted fresh correlation id; raises IndexError when the pool is empty
@@ -204,7 +209,7 @@ def build_record(
     """
     ctx = _log_context_get()
     metadata: dict[str, Any] | None = None
-    if ctx or extra:  # the common call has neither: no call
+    if (ctx is not _NO_LOG_CONTEXT and ctx) or extra:  # the common call has neither
         metadata, user_id = _metadata(ctx, extra, user_id)
     if type(result) is Success:
         success_type: str | None = type(result.value).__name__
@@ -214,12 +219,15 @@ def build_record(
         error_type, error_code, error_message = (
             described if described is not None else describe_error(result.unwrap_error())
         )
-    rss, cpu = resource_snapshot()
-    trace_id, span_id = (
-        _tracing.current_ids(handle)
-        if handle is not None or (_tracer.tracer is not None and _tracer.enabled)
-        else None
-    ) or _NO_TRACE
+    sampler = _sampler_slot[0]  # resource_snapshot() inlined: a call less per entry
+    rss, cpu = sampler.snapshot if sampler is not None else resource_snapshot()
+    if handle is None and _tracer.tracer is None:  # tracing off: no call
+        trace_id = span_id = None
+    else:
+        trace_id, span_id = (
+            _tracing.current_ids(handle) if handle is not None or _tracer.enabled else None
+        ) or _NO_TRACE
+    state = STATE
     return (  # in FIELD_NAMES order: timestamp, correlation_id, operation_name, ...
         _wall(),
         correlation_id,
@@ -233,19 +241,20 @@ def build_record(
         error_message,
         None if user_id is None else mask_text(str(user_id)),
         _request_get(),
-        STATE.service_name,
-        STATE.environment,
+        state.service_name,
+        state.environment,
         rss,
         cpu,
         metadata,
         trace_id,
         span_id,
-        None if level is None else (_LEVEL_NAMES.get(level) or level_name(level)),
+        None if level is None else (_level_names_get(level) or level_name(level)),
     )
 
 
 _NO_TRACE = (None, None)
 _LEVEL_NAMES = {value: level_name(value) for value in range(logging.DEBUG, logging.CRITICAL + 1)}
+_level_names_get = _LEVEL_NAMES.get
 _EVENTS = {True: "result_step", False: "result_operation"}
 _fallback_logger = logging.getLogger("rfs_monitoring.result")
 _modules = sys.modules
@@ -254,7 +263,8 @@ _STEP = FIELD_NAMES.index("step_name")
 
 def emit(level: int, record: Record) -> None:
     """Hand one entry to the listeners and to the output (writer or fallback)."""
-    STATE.emitted += 1
+    state = STATE
+    state.emitted += 1
     listeners = _listeners
     if listeners:
         entry = entry_from_record(record)
@@ -262,12 +272,21 @@ def emit(level: int, record: Record) -> None:
             try:
                 listener(entry)
             except Exception:  # noqa: BLE001 - observability never raises into the caller
-                STATE.listener_errors += 1
-    writer = STATE.writer
-    if writer is not None:
-        writer.submit(record)  # queued as it is: an entry
-    else:
+                state.listener_errors += 1
+    writer = state.writer
+    if writer is None:
         _emit_unconfigured(level, record)
+        return
+    # ``Writer.submit``'s common case inlined (a call less per entry): queued as it is
+    queue = writer.queue
+    size = len(queue)
+    if size < writer.room:
+        queue.append(record)
+        writer.submitted += 1
+        if size + 1 == writer.wake_at:
+            writer.wake()
+        return
+    writer.submit(record)  # full (dropped, counted), inline or stopping: the writer's path
 
 
 def _emit_unconfigured(level: int, record: Record) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rfs_monitoring.result_logging.entry import Record, entry_to_dict
-from rfs_monitoring.result_logging.fastline import make_line_encoder
+from rfs_monitoring.result_logging.fastline import BatchEncoder, make_encoders
 from rfs_monitoring.result_logging.render import (
     DEFAULT_BOUNDS,
     Bounds,
@@ -89,19 +89,22 @@ class Writer:
         self.json = json
         self.background = background
         self.maxsize = queue_size
-        self._wake_at = max(1, queue_size // 4)
+        self.wake_at = max(1, queue_size // 4)
+        """The queue length at which ``submit`` wakes the thread (once per filling)."""
         self.formatter = formatter
         self.bounds = bounds
-        self._queue: collections.deque[Item | Record] = collections.deque()
+        self.queue: collections.deque[Item | Record] = collections.deque()
+        """The queue (appended to by ``submit``, and by ``emit``'s inlined copy of it)."""
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._stopping = False
-        # what the queue takes before submit() leaves the fast path: 0 inline or stopping
-        self._room = queue_size if background else 0
+        self.room = queue_size if background else 0
+        """What the queue takes before ``submit`` leaves its fast path (0: inline or
+        stopping)."""
         self.submitted = 0
         self.processed = 0
         self._thread: threading.Thread | None = None
-        self._encode = make_line_encoder() if _HAS_ORJSON else None
+        self._encode_many: BatchEncoder | None = make_encoders()[1] if _HAS_ORJSON else None
         if background and start:
             self.start()
 
@@ -112,7 +115,7 @@ class Writer:
 
     def pending(self) -> int:
         """Items queued and not yet taken by the thread."""
-        return len(self._queue)
+        return len(self.queue)
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -121,26 +124,32 @@ class Writer:
 
     def restart_after_fork(self) -> None:
         """In a forked child: drop the parent's queue and start a writer thread of its own."""
-        self._queue.clear()
+        self.queue.clear()
         self._event = threading.Event()
         self._lock = threading.Lock()
         # the parent's thread may have been inside the encoder: fresh templates
-        self._encode = make_line_encoder() if _HAS_ORJSON else None
+        self._encode_many = make_encoders()[1] if _HAS_ORJSON else None
         self.submitted = self.processed = 0
         if self.background and not self._stopping:
             self.start()
 
     def submit(self, item: Item | Record) -> None:
         """Queue (or, inline, write) one item or entry record; a full queue drops it,
-        counted."""
-        queue = self._queue
+        counted.
+
+        ``emit.emit`` inlines the first branch (the common case) for entries and calls
+        this for the rest: keep both alike (``test_faults.py::...::
+        test_a_full_queue_drops_and_counts`` overflows through both, ``test_fastline.py::
+        test_the_thread_is_woken_once_per_filling_by_both_paths`` wakes through both).
+        """
+        queue = self.queue
         size = len(queue)
-        if size < self._room:  # the common case: one comparison
+        if size < self.room:  # the common case: one comparison
             queue.append(item)
             self.submitted += 1
             # wake the thread once per filling (it also wakes every 50 ms by itself)
-            if size + 1 == self._wake_at:
-                self._event.set()
+            if size + 1 == self.wake_at:
+                self.wake()
             return
         if not self.background:
             with self._lock:
@@ -148,8 +157,12 @@ class Writer:
             return
         STATE.dropped += 1
 
+    def wake(self) -> None:
+        """Wake the thread now (it also wakes every 50 ms by itself)."""
+        self._event.set()
+
     def _run(self) -> None:
-        queue = self._queue
+        queue = self.queue
         while True:
             if not queue:
                 if self._stopping:
@@ -209,36 +222,44 @@ class Writer:
     def _write_batch(self, items: collections.deque[Item | Record] | list[Item | Record]) -> None:
         """Render and write up to ``_BATCH`` items taken from the left of ``items`` (a
         list is written whole)."""
-        # One growing buffer: each rendered line is freed at once (keeping hundreds of
-        # small bytes objects alive makes every allocation several times slower).
-        buffer = bytearray()
-        encode = self._encode if self.json else None
-        plain_limit = min(self.bounds.max_line_bytes, self.bounds.max_value_chars) + 1
+        # The lines are joined once per batch: a growing bytearray copies what it holds
+        # each time it grows (several times per byte over a batch), and to bytes once more.
+        lines: list[bytes] = []
         if isinstance(items, list):
             batch = items
         else:
             popleft = items.popleft
             batch = [popleft() for _ in range(min(len(items), _BATCH))]
         count = len(batch)
-        for item in batch:
+        encode_many = self._encode_many if self.json else None
+        if encode_many is not None:
             # The common entry (JSON) from its operation's template (``fastline``); what
             # orjson cannot render, or renders over a bound, takes the full path.
-            size = len(item)  # an entry: a Record (20 values) or (ITEM_ENTRY, record)
-            if encode is not None and (size != 2 or item[0] == ITEM_ENTRY):
-                line = encode(item if size != 2 else item[1])
-                if line is not None and len(line) <= plain_limit:
-                    buffer += line
-                    continue
-            buffer += self._render(item)  # never None: an item that fails is written reduced
-            buffer += b"\n"
+            bounds = self.bounds
+            limit = min(bounds.max_line_bytes, bounds.max_value_chars) + 1
+            encode_many(batch, lines.append, limit, self._full_line)
+        else:
+            lines.extend(map(self._full_line, batch))
         try:
-            self._write(bytes(buffer))
+            self._write(b"".join(lines))
             self._flush()
             STATE.written += count
         except Exception:  # noqa: BLE001 - observability never raises into the caller
             STATE.sink_errors += 1
         finally:
             self.processed += count
+
+    def _full_line(self, item: Item | Record) -> bytes:
+        """An item's line by the full path (an ``(ITEM_ENTRY, record)`` item: from its
+        template when it has one)."""
+        encode_many = self._encode_many if self.json else None
+        if encode_many is not None and len(item) == 2 and item[0] == ITEM_ENTRY:
+            lines: list[bytes] = []
+            bounds = self.bounds
+            limit = min(bounds.max_line_bytes, bounds.max_value_chars) + 1
+            encode_many((item[1],), lines.append, limit, self._full_line)
+            return lines[0]
+        return self._render(item) + b"\n"  # never fails: an item that fails is reduced
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far is written (or ``timeout`` passed)."""
@@ -258,15 +279,15 @@ class Writer:
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, stop the thread, close a sink this writer opened."""
         self._stopping = True
-        self._room = 0
+        self.room = 0
         self._event.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        if self._queue and (thread is None or not thread.is_alive()):
+        if self.queue and (thread is None or not thread.is_alive()):
             with self._lock:
-                self._write_batch(list(self._queue))
-                self._queue.clear()
+                self._write_batch(list(self.queue))
+                self.queue.clear()
         if self._close is not None:
             try:
                 self._close()

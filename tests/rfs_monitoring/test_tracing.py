@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from rfs_monitoring.result_logging import (
     reset_logging,
     set_log_level,
 )
+from rfs_monitoring.result_logging.decorator import set_duration_clock
 
 
 @pytest.fixture
@@ -237,6 +239,35 @@ class TestProviderDetection:
 
             assert survives() == Success(1)
         finally:
+            rfs_tracing.configure_tracing(None)
+
+    @pytest.mark.parametrize("fake_clock", [False, True])
+    def test_a_logged_call_looks_the_provider_up_when_due_on_perf_counters_scale(
+        self, monkeypatch: pytest.MonkeyPatch, fake_clock: bool
+    ) -> None:
+        memory = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+        rfs_tracing.configure_tracing(None)
+        monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+
+        @log_result_operation("found_when_due")
+        def found_when_due() -> Success[int]:
+            return Success(1)
+
+        ticks = iter(range(1_000_000))
+        previous = set_duration_clock((lambda: float(next(ticks))) if fake_clock else None)
+        state = rfs_tracing.tracer_state
+        try:
+            state.next_check = time.perf_counter() + 3600.0  # not due: no lookup, no span
+            assert found_when_due() == Success(1)
+            assert state.tracer is None
+            assert memory.get_finished_spans() == ()
+            state.next_check = time.perf_counter() - 0.001  # due: found, and traced at once
+            assert found_when_due() == Success(1)
+            assert [span.name for span in memory.get_finished_spans()] == ["found_when_due"]
+        finally:
+            set_duration_clock(previous)
             rfs_tracing.configure_tracing(None)
 
     def test_bad_provider(self) -> None:
