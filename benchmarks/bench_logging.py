@@ -12,8 +12,13 @@ Variants, each a trivial function returning ``Success(1)``, sync and async:
     to the sink in the caller), a ``perf_counter`` pair, and prometheus_client's labelled
     counter ``inc()`` and histogram ``observe()``: what users write today;
 (c) ``@log_result_operation`` with ``configure_logging(json=True)`` (background writer) and
-    metric recording on, inside a correlation context (as under the middleware) and
-    outside one (a fresh correlation id per call);
+    metric recording on, inside one correlation context for the whole round and outside
+    one (a fresh correlation id per call);
+(r) per request, as in a FastAPI app: every ``REQUEST_CALLS`` calls a new correlation id
+    and request id are bound as ``CorrelationIdMiddleware`` binds them, and each call
+    passes the request's user id (``context_args=["user_id"]``, as the example app does;
+    one of ``USERS`` users); the anchor's line carries the same request id (structlog's
+    contextvars, bound per request) and user id, so the lines are comparable;
 (c) below the log level, with and without metric recording;
 (d) rfs-framework 4.6.6's ``log_result_operation`` when importable (no dependency).
 
@@ -29,17 +34,16 @@ import contextlib
 import io
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import structlog
 
+from benchmarks._logging_rows import REQUEST_CALLS, USERS, Call, Figures, Variant
 from benchmarks._util import table
 from rfs_monitoring import (
     ResultMetricsCollector,
@@ -52,10 +56,7 @@ from rfs_monitoring import (
     set_log_level,
 )
 from rfs_monitoring.result_logging import reset_logging
-from rfs_monitoring.result_logging.state import STATE
 
-Call = Callable[[], Any]
-Figures = tuple[float, float, float]
 SETUP_LONG = (
     "live clock, FastAPI app with monitoring_router() mounted, opentelemetry.trace imported "
     "(no provider), all variants interleaved per round, output to os.devnull"
@@ -84,7 +85,7 @@ def _real_app() -> str:
     return ", ".join(notes)
 
 
-def _anchor(sink: Any) -> tuple[Call, Call]:
+def _anchor(sink: Any) -> dict[str, Call]:
     """(b): structlog+orjson line and prometheus labelled counter + histogram, by hand."""
     from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -103,12 +104,17 @@ def _anchor(sink: Any) -> tuple[Call, Call]:
         cache_logger_on_first_use=True,
     )
 
-    def after(result: Success[int], start: float) -> None:
+    def after(result: Success[int], start: float, user_id: str | None = None) -> None:
         elapsed = time.perf_counter() - start
         outcome = "success" if result.is_success() else "error"
         calls.labels("bench", outcome).inc()
         seconds.labels("bench").observe(elapsed)
-        log.info("bench", result_type=outcome, processing_time_ms=elapsed * 1000.0)
+        if user_id is None:
+            log.info("bench", result_type=outcome, processing_time_ms=elapsed * 1000.0)
+        else:  # request_id and correlation_id from the request's contextvars
+            log.info(
+                "bench", result_type=outcome, processing_time_ms=elapsed * 1000.0, user_id=user_id
+            )
 
     async def anchor_async() -> Success[int]:
         start = time.perf_counter()
@@ -122,7 +128,32 @@ def _anchor(sink: Any) -> tuple[Call, Call]:
         after(result, start)
         return result
 
-    return anchor_sync, anchor_async
+    async def anchor_user_async(user_id: str) -> Success[int]:
+        start = time.perf_counter()
+        result = await bare_async()
+        after(result, start, user_id)
+        return result
+
+    def anchor_user_sync(user_id: str) -> Success[int]:
+        start = time.perf_counter()
+        result = bare_sync()
+        after(result, start, user_id)
+        return result
+
+    return {
+        "async": anchor_async,
+        "sync": anchor_sync,
+        "user_async": anchor_user_async,
+        "user_sync": anchor_user_sync,
+    }
+
+
+async def bare_user_async(user_id: str) -> Success[int]:
+    return Success(1)
+
+
+def bare_user_sync(user_id: str) -> Success[int]:
+    return Success(1)
 
 
 async def bare_async() -> Success[int]:
@@ -150,9 +181,24 @@ def _ours() -> dict[str, Call]:
     def ours_off_bare() -> Success[int]:
         return Success(1)
 
+    @log_result_operation("bench_user", context_args=["user_id"])
+    async def ours_user_async(user_id: str) -> Success[int]:
+        return Success(1)
+
+    @log_result_operation("bench_user_sync", context_args=["user_id"])
+    def ours_user_sync(user_id: str) -> Success[int]:
+        return Success(1)
+
     set_log_level("OFF", operation="bench_off")
     set_log_level("OFF", operation="bench_off_nometrics")
-    return {"async": ours_async, "sync": ours_sync, "off": ours_off, "off_bare": ours_off_bare}
+    return {
+        "async": ours_async,
+        "sync": ours_sync,
+        "off": ours_off,
+        "off_bare": ours_off_bare,
+        "user_async": ours_user_async,
+        "user_sync": ours_user_sync,
+    }
 
 
 def _rfs_framework(sink: Any) -> tuple[Call | None, str]:
@@ -181,70 +227,73 @@ def _rfs_framework(sink: Any) -> tuple[Call | None, str]:
     return theirs, f"rfs-framework {version}"
 
 
-def _writer_cpu() -> float:
-    """CPU seconds of the writer thread so far (0.0 without one)."""
-    writer = STATE.writer
-    thread = writer.thread if writer is not None else None
-    if thread is None or thread.ident is None:
-        return 0.0
-    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
-
-
-class Variant:
-    """One row: a function, whether it is async, whether it logs (flush before CPU)."""
-
-    def __init__(self, name: str, fn: Call, *, is_async: bool, logs: bool, bound: bool) -> None:
-        self.name, self.fn, self.is_async, self.logs, self.bound = name, fn, is_async, logs, bound
-        self.samples: list[tuple[float, float, float]] = []
-
-    async def run(self, number: int) -> Figures:
-        """Per call: (caller thread CPU µs, writer CPU µs, process CPU µs)."""
-        fn = self.fn
-        context = correlation_context("bench-correlation-id") if self.bound else None
-        with context if context is not None else contextlib.nullcontext():
-            writer0, thread0, cpu0 = _writer_cpu(), time.thread_time(), time.process_time()
-            if self.is_async:
-                for _ in range(number):
-                    await fn()
-            else:
-                for _ in range(number):
-                    fn()
-            thread1 = time.thread_time()
-        if self.logs:
-            flush_logs(timeout=60)
-        cpu1, writer1 = time.process_time(), _writer_cpu()
-        scale = 1e6 / number
-        return (thread1 - thread0) * scale, (writer1 - writer0) * scale, (cpu1 - cpu0) * scale
-
-    def median(self) -> Figures:
-        return (
-            statistics.median(s[0] for s in self.samples),
-            statistics.median(s[1] for s in self.samples),
-            statistics.median(s[2] for s in self.samples),
-        )
-
-
 def _variants(devnull_bytes: Any, devnull_text: Any) -> tuple[list[Variant], str]:
-    anchor_sync, anchor_async = _anchor(devnull_bytes)
+    anchor = _anchor(devnull_bytes)
     ours = _ours()
     rows = [
-        Variant("(a) bare, async", bare_async, is_async=True, logs=False, bound=True),
-        Variant("(a) bare, sync", bare_sync, is_async=False, logs=False, bound=True),
-        Variant("(b) anchor, async", anchor_async, is_async=True, logs=False, bound=True),
-        Variant("(b) anchor, sync", anchor_sync, is_async=False, logs=False, bound=True),
-        Variant("(c) ours async, in context", ours["async"], is_async=True, logs=True, bound=True),
-        Variant("(c) ours async, no context", ours["async"], is_async=True, logs=True, bound=False),
-        Variant("(c) ours sync, in context", ours["sync"], is_async=False, logs=True, bound=True),
-        Variant("(c) ours sync, no context", ours["sync"], is_async=False, logs=True, bound=False),
-        Variant("(c) below level, metrics on", ours["off"], is_async=False, logs=False, bound=True),
+        Variant("(a) bare, async", bare_async, is_async=True, logs=False, mode="context"),
+        Variant("(a) bare, sync", bare_sync, is_async=False, logs=False, mode="context"),
+        Variant("(b) anchor, async", anchor["async"], is_async=True, logs=False, mode="context"),
+        Variant("(b) anchor, sync", anchor["sync"], is_async=False, logs=False, mode="context"),
+    ]
+    for kind, is_async in (("async", True), ("sync", False)):
+        rows += [
+            Variant(
+                f"(c) ours {kind}, in context",
+                ours[kind],
+                is_async=is_async,
+                logs=True,
+                mode="context",
+            ),
+            Variant(
+                f"(c) ours {kind}, no context",
+                ours[kind],
+                is_async=is_async,
+                logs=True,
+                mode="none",
+            ),
+        ]
+    bare_user = {"async": bare_user_async, "sync": bare_user_sync}
+    for kind, is_async in (("async", True), ("sync", False)):
+        rows += [
+            Variant(
+                f"(a) bare, {kind}, per request",
+                bare_user[kind],
+                is_async=is_async,
+                logs=False,
+                mode="request",
+            ),
+            Variant(
+                f"(b) anchor, {kind}, per request",
+                anchor[f"user_{kind}"],
+                is_async=is_async,
+                logs=False,
+                mode="request",
+            ),
+            Variant(
+                f"(r) ours {kind}, per request",
+                ours[f"user_{kind}"],
+                is_async=is_async,
+                logs=True,
+                mode="request",
+            ),
+        ]
+    rows += [
         Variant(
-            "(c) below level, metrics off", ours["off_bare"], is_async=False, logs=False, bound=True
+            "(c) below level, metrics on", ours["off"], is_async=False, logs=False, mode="context"
+        ),
+        Variant(
+            "(c) below level, metrics off",
+            ours["off_bare"],
+            is_async=False,
+            logs=False,
+            mode="context",
         ),
     ]
     theirs, note = _rfs_framework(devnull_text)
     if theirs is not None:
         rows.append(
-            Variant("(d) rfs-framework 4.6.6", theirs, is_async=True, logs=False, bound=True)
+            Variant("(d) rfs-framework 4.6.6", theirs, is_async=True, logs=False, mode="context")
         )
     return rows, note
 
@@ -333,11 +382,12 @@ def run(quick: bool = False) -> str:
         "## Result logging (`bench_logging`)",
         "",
         f"Setup: {SETUP_LONG} ({app_note}); {number} calls per variant per round, {rounds} rounds, "
-        "medians.",
+        f"medians; (r) rows: a new request (correlation + request id) every {REQUEST_CALLS} "
+        f"calls, user ids from {USERS} users passed via context_args.",
         "",
-        _table(med),
+        _table(variants, med),
         "",
-        *_summary(med, theirs_note),
+        *_summary(variants, med, theirs_note),
         *profile,
         f"- `import rfs_monitoring`: {_import_ms()} (goal ≤ 50 ms).",
         f"- Pipeline counters after the run: emitted {stats['emitted']}, written "
@@ -346,16 +396,16 @@ def run(quick: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _table(med: dict[str, Figures]) -> str:
+def _table(variants: list[Variant], med: dict[str, Figures]) -> str:
     rows = []
-    for name, (thread, writer, cpu) in med.items():
-        kind = "sync" if "sync" in name and "async" not in name else "async"
-        kind = "sync" if "below level" in name else kind
-        bare = med[f"(a) bare, {kind}"][0]
-        anchor = med[f"(b) anchor, {kind}"][0] - bare
+    for variant in variants:
+        thread, writer, cpu = med[variant.name]
+        bare_name, anchor_name = variant.baseline
+        bare = med[bare_name][0]
+        anchor = med[anchor_name][0] - bare
         rows.append(
             [
-                name,
+                variant.name,
                 f"{thread:.2f}",
                 f"{thread - bare:.2f}",
                 f"{(thread - bare) / anchor:.2f}x",
@@ -374,25 +424,27 @@ def _table(med: dict[str, Figures]) -> str:
     return table(header, rows)
 
 
-def _summary(med: dict[str, Figures], theirs_note: str) -> list[str]:
+def _summary(variants: list[Variant], med: dict[str, Figures], theirs_note: str) -> list[str]:
     out = []
-    for kind in ("async", "sync"):
-        bare, anchor = med[f"(a) bare, {kind}"], med[f"(b) anchor, {kind}"]
+    for variant in variants:
+        if not variant.name.startswith(("(c) ours", "(r) ours")):
+            continue
+        bare_name, anchor_name = variant.baseline
+        bare, anchor, c = med[bare_name], med[anchor_name], med[variant.name]
         b_over = anchor[0] - bare[0]
-        for where in ("in context", "no context"):
-            c = med[f"(c) ours {kind}, {where}"]
-            out.append(
-                f"- {kind}, {where}: decorator caller CPU overhead {c[0] - bare[0]:.2f} µs vs "
-                f"the anchor's {b_over:.2f} µs: {(c[0] - bare[0]) / b_over:.2f}x (goal ≤ 0.25x); "
-                f"writer {c[1]:.2f} µs/entry (goal ≤ 1.2); process CPU over bare "
-                f"{c[2] - bare[2]:.2f} µs vs the anchor's {anchor[2] - bare[2]:.2f}: "
-                f"{(c[2] - bare[2]) / (anchor[2] - bare[2]):.2f}x (goal ≤ 0.5x). [{SETUP}]"
-            )
-    bare = med["(a) bare, sync"][0]
+        out.append(
+            f"- {variant.name[4:]}: decorator caller CPU overhead {c[0] - bare[0]:.2f} µs vs "
+            f"the anchor's {b_over:.2f} µs: {(c[0] - bare[0]) / b_over:.2f}x (goal ≤ 0.25x); "
+            f"writer {c[1]:.2f} µs/entry (goal ≤ 1.2); process CPU over bare "
+            f"{c[2] - bare[2]:.2f} µs vs the anchor's {anchor[2] - bare[2]:.2f}: "
+            f"{(c[2] - bare[2]) / (anchor[2] - bare[2]):.2f}x (goal ≤ 0.5x). [{SETUP}]"
+        )
+    bare_us = med["(a) bare, sync"][0]
     off, off_bare = med["(c) below level, metrics on"], med["(c) below level, metrics off"]
     out.append(
-        f"- Below the log level: {off_bare[0] - bare:.2f} µs over bare without metric recording "
-        f"(goal ≤ 0.3 µs), {off[0] - bare:.2f} µs with the metric still recorded. [{SETUP}]"
+        f"- Below the log level: {off_bare[0] - bare_us:.2f} µs over bare without metric "
+        f"recording (goal ≤ 0.3 µs), {off[0] - bare_us:.2f} µs with the metric still recorded. "
+        f"[{SETUP}]"
     )
     theirs = med.get("(d) rfs-framework 4.6.6")
     if theirs is not None:

@@ -1,82 +1,153 @@
 """The JSON line of a common entry from a cached template (the writer thread's fast path).
 
-Consecutive entries of one operation differ in three values only: the timestamp, the
-correlation id and the duration; the other seventeen (names, result type, service,
-environment, the resource figures, the level) repeat. ``make_line_encoder`` returns an
-encoder that keeps, per operation, the JSON bytes around those three values, learnt from
-one entry rendered by the full path (``orjson`` of ``entry.entry_to_dict``) and used only
-if it reproduces that entry's line byte for byte; every later entry reuses it when its
-seventeen values equal the learnt ones (text and None compared by value, the two resource
-figures by identity: ``0.0 == -0.0`` and ``1.0 == 1`` are equal but render differently).
-The three varying values are rendered exactly as ``entry_to_dict`` + ``orjson`` render
-them, so the line is the one the full path writes (a Hypothesis property test compares
-both on arbitrary records).
+Consecutive entries of one operation differ in a few values only: the timestamp, the
+correlation id, the duration, the per-request / per-call values (the request id, the user
+id, the trace and span ids) and the resource figures (sampled once a second). The others
+(names, result type, error fields, service, environment, the level) repeat.
+``make_encoders`` returns encoders that keep, per operation, the JSON bytes around those
+varying values (its slots), learnt from one entry rendered by the full path (``orjson`` of
+``entry.entry_to_dict``) and used only if it reproduces that entry's line byte for byte;
+every later entry reuses it when its fixed values equal the learnt ones (text and None,
+compared by value) and its slots hold text or None (the ids; the trace ids left out when
+None, present where the template has them) or floats or None (the figures). The slots are
+rendered exactly as ``entry_to_dict`` + ``orjson`` render them, so the line is the one the
+full path writes (a Hypothesis property test compares both on arbitrary records). The JSON
+after the duration is kept per operation for the last values seen there (the next call of
+the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` and
+``1.0 == 1`` being equal but spelled differently), the last correlation id by identity.
 
-An entry whose values the template cannot hold (a number or another object where text is
-expected) is rendered by the full path inside the encoder; the encoder returns None for
-an entry with metadata (its keys need the bounded renderer) and when ``orjson`` cannot
-render the entry: the caller's bounded renderer (``render.render_json``) takes over.
+An entry its operation's template cannot hold is rendered by the full path inside the
+encoder; a new template is learnt from it only when the operation has none, or after
+``RELEARN_AFTER`` misses in a row (an operation whose entries keep missing, e.g. varying
+error messages, pays the plain full path, not a learning per entry). The encoder returns
+None for an entry with metadata (its keys need the bounded renderer) and when ``orjson``
+cannot render the entry: the caller's bounded renderer (``render.render_json``) takes
+over. Durations under a second are spelled from digit tables checked against orjson.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rfs_monitoring.result_logging.entry import FIELD_NAMES, Record, entry_to_dict
 
-__all__ = ["LineEncoder", "Template", "make_line_encoder"]
+__all__ = [
+    "RELEARN_AFTER",
+    "BatchEncoder",
+    "Fallback",
+    "LineEncoder",
+    "LineEncoders",
+    "Template",
+    "make_encoders",
+    "make_line_encoder",
+]
 
 LineEncoder = Callable[[Record], "bytes | None"]
 """Returns a record's JSON line (with its newline), or None for an entry with metadata
 or one ``orjson`` cannot render."""
+Fallback = Callable[[Any], Any]
+"""Gives what is added for an item the encoder does not write (the writer: its line)."""
+BatchEncoder = Callable[[Iterable[Any], Callable[[Any], object], int, Fallback], None]
+"""``encode_many(items, add, limit, other)``: for each item in order, ``add(line)`` with
+its line (what ``LineEncoder`` returns) when it has one of at most ``limit`` bytes, else
+``add(other(item))``; an item of two values (the writer's ``(kind, payload)``) always
+goes to ``other``. The same lines as the ``LineEncoder``, without a call per entry."""
+
+RELEARN_AFTER = 32
+"""Misses in a row (no entry of the operation matching its template in between) after
+which the next miss learns a new template; the others take the plain full path."""
 
 _MAX_TEMPLATES = 1024
-_TIMESTAMP = FIELD_NAMES.index("timestamp")
-_CORRELATION = FIELD_NAMES.index("correlation_id")
-_OPERATION = FIELD_NAMES.index("operation_name")
-_DURATION = FIELD_NAMES.index("processing_time_ms")
-_METADATA = FIELD_NAMES.index("metadata")
-_MEMORY = FIELD_NAMES.index("memory_usage_mb")
-_CPU = FIELD_NAMES.index("cpu_usage_percent")
-# The template's layout: the timestamp, the correlation id, three fields, the duration,
-# the rest. The indexes below are checked against the field table when the module loads.
-_HEAD = slice(_OPERATION, _DURATION)
-_TAIL = slice(_DURATION + 1, None)
-_MEMORY_IN_TAIL = _MEMORY - _DURATION - 1
-_CPU_IN_TAIL = _CPU - _DURATION - 1
-assert (_TIMESTAMP, _CORRELATION, _OPERATION, _DURATION) == (0, 1, 2, 5), FIELD_NAMES
+_INDEX = {name: index for index, name in enumerate(FIELD_NAMES)}
+_METADATA, _MEMORY, _CPU = (
+    _INDEX["metadata"],
+    _INDEX["memory_usage_mb"],
+    _INDEX["cpu_usage_percent"],
+)
+_TRACE, _SPAN = _INDEX["trace_id"], _INDEX["span_id"]
+_VARYING = (
+    "processing_time_ms",
+    "user_id",
+    "request_id",
+    "memory_usage_mb",
+    "cpu_usage_percent",
+    "trace_id",
+    "span_id",
+)
+"""The template's slots, in ``FIELD_NAMES`` order (each between two of its segments)."""
+_FIXED = tuple(
+    name
+    for name in FIELD_NAMES
+    if name not in {"timestamp", "correlation_id", "operation_name", *_VARYING}
+)
+"""Compared by value (the operation name is the key a template is found under)."""
+_fixed_values = operator.itemgetter(*(_INDEX[name] for name in _FIXED))
+_ids = operator.itemgetter(_INDEX["user_id"], _INDEX["request_id"], _TRACE, _SPAN)
+# The hot loop reads these indexes as literals (no global lookup per entry): checked here.
+assert [_INDEX[name] for name in ("timestamp", "correlation_id", "operation_name")] == [0, 1, 2]
+assert [_INDEX[name] for name in _VARYING] == [5, 10, 11, 14, 15, 17, 18], FIELD_NAMES
+assert (_MEMORY, _CPU) == (14, 15), FIELD_NAMES
+assert list(FIELD_NAMES).index("metadata") < _TRACE, FIELD_NAMES
+
+_TEXT = frozenset((str, type(None)))
+"""The types an id's slot holds."""
+_FIGURE = frozenset((float, type(None)))
+"""The types a resource figure's slot holds (an int or a bool is spelled differently)."""
+_SLOT = "\x00\x01rfs-fastline-slot\x01\x00"
+"""Stands for a varying value while a template is rendered (its JSON is split on)."""
+
+Template = list[Any]
+"""[fixed values, the last memory and CPU figures matched (compared by identity: ``0.0 ==
+-0.0`` and ``1.0 == 1`` are equal but render differently), trace ids' presence (1: the
+trace id, 2: the span id, summed), misses in a row, then eight segments of JSON: after the
+correlation id up
+to the duration, then after each slot of ``_VARYING`` (a segment after a left-out trace id
+is empty; the last ends with the newline); then the values after the duration of the last
+entry matched (None: none since the last miss), the step name, the result type, and the
+JSON after the duration of that last entry]."""
+_MISSES, _LAST_TAIL, _LAST_END = 4, 13, 16
+_AFTER_DURATION = slice(6, None)
 
 
-def _holdable(head: tuple[Any, ...], tail: tuple[Any, ...]) -> bool:
-    """Whether a template can hold these values: text or None, and floats (or None) as
-    the resource figures (compared by identity, see the module's docstring)."""
-    return all(value is None or type(value) is str for value in head) and all(
-        value is None
-        or type(value) is str
-        or (type(value) is float and index in (_MEMORY_IN_TAIL, _CPU_IN_TAIL))
-        for index, value in enumerate(tail)
+def _holdable(record: Record) -> bool:
+    """Whether a template can hold ``record``: text or None (metadata None), and floats
+    (or None) as the resource figures."""
+    return (
+        all(value is None or type(value) is str for value in _fixed_values(record))
+        and all(value is None or type(value) is str for value in _ids(record))
+        and all(value is None or type(value) is float for value in (record[_MEMORY], record[_CPU]))
     )
 
 
-Template = tuple[tuple[Any, ...], tuple[Any, ...], Any, Any, bytes, bytes]
-"""(head values, tail values, memory figure, CPU figure, JSON after the correlation id up to
-the duration, JSON after the duration)."""
-
-
-def _template(record: Record, data: dict[str, Any]) -> Template | None:
+def _template(
+    record: Record, data: dict[str, Any], dumps: Callable[[Any], bytes]
+) -> Template | None:
     """The template of ``record`` (``data``: its JSON object), None when it cannot hold it."""
-    from orjson import dumps  # (installed: see make_line_encoder)
-
-    head, tail = record[_HEAD], record[_TAIL]
-    if not _holdable(head, tail):
+    if not _holdable(record):
         return None
-    items = list(data.items())
-    middle = b"," + dumps(dict(items[_HEAD]))[1:-1] + b',"processing_time_ms":'
-    end = b"," + dumps(dict(items[_TAIL]))[1:-1] + b"}\n"
-    return (head, tail, tail[_MEMORY_IN_TAIL], tail[_CPU_IN_TAIL], middle, end)
+    present = (True,) * 5 + (record[_TRACE] is not None, record[_SPAN] is not None)
+    shown = dict(data)
+    del shown["timestamp"], shown["correlation_id"]
+    for name, here in zip(_VARYING, present, strict=True):
+        if here:
+            shown[name] = _SLOT
+    pieces = dumps(shown).split(dumps(_SLOT))
+    if len(pieces) != sum(present) + 1:  # a fixed value holds the slot's text
+        return None
+    segments = [b"," + pieces[0][1:]]
+    rest = iter(pieces[1:])
+    segments += [next(rest) if here else b"" for here in present]
+    segments[-1] += b"\n"
+    traced = present[5] + 2 * present[6]
+    head = (_fixed_values(record), record[_MEMORY], record[_CPU], traced, 0)
+    # [13] _LAST_TAIL, [16] _LAST_END: set by the first entry matched; [14], [15]: step, result
+    return [*head, *segments, None, record[3], record[4], b""]
 
 
 def _second_prefix(second: int) -> tuple[float, bytes]:
@@ -85,93 +156,249 @@ def _second_prefix(second: int) -> tuple[float, bytes]:
     return float(second), b'{"timestamp":"' + prefix.encode("ascii")
 
 
-def _learn(
-    record: Record,
-    templates: dict[Any, Template],
-    learning: list[bool],
-    encode: LineEncoder,
-) -> bytes | None:
-    """The full path's line (None with metadata: its keys need the bounded renderer);
-    learns the record's template when it can hold it, kept only when ``encode`` then
-    reproduces the line."""
-    from orjson import OPT_APPEND_NEWLINE, dumps  # (installed: see make_line_encoder)
+_DIGITS = tuple(b"%03d" % value for value in range(1000))
+"""Three digits of the microseconds (``%06d`` is two of these)."""
+_DIGITS_ID = tuple(b'%03dZ","correlation_id":' % value for value in range(1000))
+_WHOLE = tuple(str(value).encode("ascii") for value in range(1000))
+"""The whole milliseconds of a duration under one second."""
+_FRACTION = tuple(
+    b"." + (b"%03d" % value).rstrip(b"0") if value else b".0" for value in range(1000)
+)
+"""The fraction of a duration rounded to the microsecond, as the shortest float repr."""
 
-    if record[_METADATA] is not None:
-        return None
-    data = entry_to_dict(record)
-    line: bytes = dumps(data, option=OPT_APPEND_NEWLINE)
-    template = None if learning[0] else _template(record, data)
-    if template is not None:
-        if len(templates) >= _MAX_TEMPLATES:
-            templates.clear()
-        templates[record[_OPERATION]] = template
-        learning[0] = True
-        try:
-            if encode(record) != line:  # pragma: no cover - a safety net, never seen taken
-                del templates[record[_OPERATION]]
-        finally:
-            learning[0] = False
-    return line
+
+@functools.cache
+def _tables_match(dumps: Callable[[Any], bytes]) -> bool:
+    """Whether ``_WHOLE`` + ``_FRACTION`` spell durations as ``dumps`` spells the float
+    ``micros / 1000.0`` (checked once per process: the full path is the reference; the
+    rule is one for all of 0..999_999, checked exhaustively when it was written)."""
+    return all(
+        _WHOLE[whole] + _FRACTION[fraction] == dumps((whole * 1000 + fraction) / 1000.0)
+        for whole in (0, 1, 9, 10, 99, 100, 999)
+        for fraction in range(1000)
+    )
 
 
 def make_line_encoder() -> LineEncoder:
     """A new encoder with its own templates (one per writer: used by one thread at a time)."""
-    import orjson  # the writer only asks for the fast path when orjson is installed
+    return LineEncoders().encode
 
-    dumps = orjson.dumps
-    templates: dict[Any, Template] = {}
-    second_cache: list[tuple[float, bytes]] = [(math.nan, b"")]  # (second, line prefix)
-    last_id: list[Any] = [object(), b""]  # (the last correlation id, its JSON): none yet
-    learning = [False]  # learn() is checking a new template with encode()
 
-    def learn(record: Record) -> bytes | None:
-        return _learn(record, templates, learning, encode)
+def make_encoders() -> tuple[LineEncoder, BatchEncoder]:
+    """A new encoder of one record and one of a batch, sharing their templates (one pair
+    per writer: used by one thread at a time)."""
+    encoders = LineEncoders()
+    return encoders.encode, encoders.encode_many
 
-    def encode(record: Record) -> bytes | None:
-        try:
-            # (an entry with metadata never matches a template: learn() declines it)
-            template = templates.get(record[_OPERATION])
-            if (
-                template is None
-                or record[_TAIL] != template[1]
-                or record[_HEAD] != template[0]
-                or record[_MEMORY] is not template[2]
-                or record[_CPU] is not template[3]
-            ):
-                return learn(record)
-            # the timestamp as entry.entry_to_dict spells it: epoch - int(epoch) is
-            # epoch - float(int(epoch)) exactly, the date-time prefix cached per second
-            epoch = record[_TIMESTAMP]
-            cached = second_cache[0]
-            fraction = epoch - cached[0]
-            if not 0.0 <= fraction < 1.0:
-                second = int(epoch)
-                if second < 0:  # int() rounds toward zero: only non-negative seconds cached
-                    return learn(record)
-                cached = second_cache[0] = _second_prefix(second)
-                fraction = epoch - cached[0]
-            micro = round(fraction * 1e6)
-            if not 0 <= micro < 1_000_000:  # the next second, or a negative epoch
-                return learn(record)
-            correlation_id = record[_CORRELATION]
-            if correlation_id is last_id[0]:
-                encoded_id = last_id[1]
-            else:
-                encoded_id = dumps(correlation_id)
-                if type(correlation_id) is str:  # immutable: safe to reuse by identity
-                    last_id[0], last_id[1] = correlation_id, encoded_id
-            return b"".join(
-                (
-                    cached[1],
-                    # %06d: entry_to_dict's str(1_000_000 + micro)[1:]
-                    b'%06dZ","correlation_id":' % micro,
-                    encoded_id,
-                    template[4],
-                    dumps(round(record[_DURATION] * 1000.0) / 1000.0),
-                    template[5],
-                )
-            )
-        except Exception:  # noqa: BLE001 - surrogates, odd values: the caller's full path
+
+class LineEncoders:
+    """The templates and caches of one writer's encoders (``encode``: one record,
+    ``encode_many``: a batch; used by one thread at a time).
+
+    Attributes:
+        misses: entries that did not match their operation's template (none learnt yet,
+            a fixed value changed, a value it cannot hold, a timestamp it cannot spell).
+        learnt: templates learnt (at most one per ``RELEARN_AFTER`` misses in a row of
+            an operation, plus its first).
+    """
+
+    def __init__(self) -> None:
+        import orjson  # the writer only asks for the fast path when orjson is installed
+
+        self.misses = 0
+        self.learnt = 0
+        self._dumps = orjson.dumps
+        self._option = orjson.OPT_APPEND_NEWLINE
+        self._templates: dict[Any, Template] = {}
+        self._learning = False  # _miss() is checking a new template with encode()
+        self._second, self._prefix = math.nan, b""  # the cached second and its line prefix
+        self._cid: tuple[Any, bytes] = (object(), b"")  # the last correlation id, its JSON
+        # the last (user id, request id, trace id, span id) and their JSON (none yet)
+        self._ids: tuple[tuple[Any, ...], IdParts | None] = ((object(),), None)
+        # durations under a second from the tables (else orjson), if they agree
+        self._duration_limit = 1_000_000 if _tables_match(self._dumps) else 0
+
+    def encode(self, record: Record) -> bytes | None:
+        """See ``LineEncoder``."""
+        lines: list[bytes | None] = []
+        self.encode_many((record,), lines.append, sys.maxsize, _declined)
+        return lines[0]
+
+    def _full(self, record: Record) -> bytes | None:
+        """The full path's line (None with metadata: its keys need the bounded renderer)."""
+        if record[_METADATA] is not None:
             return None
+        line: bytes = self._dumps(entry_to_dict(record), option=self._option)
+        return line
 
-    return encode
+    def _miss(self, record: Record, template: Template | None) -> bytes | None:
+        """The line of an entry its operation's template does not hold: the full path's,
+        learning a template when the operation has none or after ``RELEARN_AFTER``
+        misses in a row."""
+        if self._learning:  # pragma: no cover - the safety net below: a template that
+            return None  # does not hold its own entry is dropped
+        self.misses += 1
+        if template is not None:
+            template[_LAST_TAIL] = None  # the next hit goes through _match(): ends the run
+            misses = template[_MISSES]
+            if misses < RELEARN_AFTER:
+                template[_MISSES] = misses + 1
+                return self._full(record)
+            template[_MISSES] = 0
+        if record[_METADATA] is not None:  # its keys need the bounded renderer
+            return None
+        data = entry_to_dict(record)
+        line: bytes = self._dumps(data, option=self._option)
+        learnt = _template(record, data, self._dumps)
+        if learnt is not None:
+            templates = self._templates
+            if len(templates) >= _MAX_TEMPLATES:
+                templates.clear()
+            templates[record[2]] = learnt
+            self._learning = True
+            try:
+                if self.encode(record) != line:  # pragma: no cover - a safety net, never seen
+                    del templates[record[2]]
+                else:
+                    self.learnt += 1
+            finally:
+                self._learning = False
+        return line
+
+    def _id_parts(self, ids: tuple[Any, ...]) -> IdParts | None:
+        """The JSON of (user id, request id, trace id, span id) as a template's slots take
+        it (a left-out trace id: empty) and their presence; None unless text or None."""
+        if ids == self._ids[0]:  # (text compared by value, as the fixed values are)
+            return self._ids[1]
+        user, request, trace, span = ids
+        if not (
+            type(user) in _TEXT
+            and type(request) in _TEXT
+            and type(trace) in _TEXT
+            and type(span) in _TEXT
+        ):
+            return None
+        dumps = self._dumps
+        parts = (
+            dumps(user),
+            dumps(request),
+            b"" if trace is None else dumps(trace),
+            b"" if span is None else dumps(span),
+            (trace is not None) + 2 * (span is not None),
+        )
+        self._ids = (ids, parts)
+        return parts
+
+    def _match(self, record: Record, template: Template | None) -> bytes | None:
+        """The JSON after the duration of ``record`` when ``template`` holds it, kept with
+        the record's values after the duration (the next entry with the same ones reuses
+        it: its request's); None for a miss."""
+        if template is None or _fixed_values(record) != template[0]:
+            return None
+        parts = self._id_parts(_ids(record))
+        memory, cpu = record[_MEMORY], record[_CPU]
+        if (
+            parts is None
+            or parts[4] != template[3]
+            or type(memory) not in _FIGURE
+            or type(cpu) not in _FIGURE
+        ):
+            return None
+        user, request, trace, span, _presence = parts
+        dumps, t = self._dumps, template
+        end: bytes = b"".join(
+            (t[6], user, t[7], request, t[8], dumps(memory), t[9], dumps(cpu), t[10], trace, t[11])
+        )
+        end += span + t[12]
+        template[1], template[2] = memory, cpu
+        template[_MISSES] = 0
+        template[_LAST_TAIL] = record[_AFTER_DURATION]
+        template[_LAST_END] = end
+        return end
+
+    def encode_many(
+        self, items: Iterable[Any], add: Callable[[Any], object], limit: int, other: Fallback
+    ) -> None:
+        """See ``BatchEncoder``: one loop for the batch, its state in locals (no call and
+        no attribute per common entry: this loop is the writer's cost per entry); the
+        timestamp, correlation id and duration are spelled as ``entry.entry_to_dict``
+        spells them (the date-time prefix cached per second), the rest is the template's
+        JSON for the last values after the duration seen (see ``_match``)."""
+        get, dumps, match, miss, full, duration_limit = (
+            self._templates.get,
+            self._dumps,
+            self._match,
+            self._miss,
+            self._full,
+            self._duration_limit,
+        )
+        second, prefix, (cid, cid_json) = self._second, self._prefix, self._cid
+        try:
+            for record in items:
+                if len(record) == 2:  # a (kind, payload) item: the caller's
+                    add(other(record))
+                    continue
+                try:  # (an entry with metadata never matches a template: its fixed values)
+                    template = get(record[2])  # 2: operation_name (indexes checked when loaded)
+                    if (
+                        template is None
+                        or record[6:] != template[13]  # 6: after the duration, 13: _LAST_TAIL
+                        or record[3] != template[14]  # step_name
+                        or record[4] != template[15]  # result_type
+                        or record[14] is not template[1]  # memory_usage_mb
+                        or record[15] is not template[2]  # cpu_usage_percent
+                    ):
+                        end = match(record, template)
+                        if end is None:
+                            line = miss(record, template)
+                            add(line if line is not None and len(line) <= limit else other(record))
+                            continue
+                    else:
+                        end = template[16]  # _LAST_END
+                    epoch = record[0]  # 0: timestamp; epoch - int(epoch) is exact
+                    fraction = epoch - second
+                    if 0.0 <= fraction < 1.0:
+                        micro = round(fraction * 1e6)
+                    elif epoch >= 0.0:
+                        second, prefix = _second_prefix(int(epoch))
+                        micro = round((epoch - second) * 1e6)
+                    else:
+                        micro = -1
+                    if not 0 <= micro < 1_000_000:  # the next second, a negative epoch
+                        line = full(record)
+                    else:
+                        encoded_id, value = cid_json, record[1]  # 1: correlation_id
+                        if value is not cid:
+                            encoded_id = dumps(value)
+                            if type(value) is str:  # immutable: reused by identity
+                                cid, cid_json = value, encoded_id
+                        micros = round(record[5] * 1000.0)  # 5: duration, as round_ms
+                        line = b"".join(
+                            (
+                                prefix,
+                                _DIGITS[micro // 1000],  # %06d, as entry_to_dict spells it
+                                _DIGITS_ID[micro % 1000],
+                                encoded_id,
+                                template[5],  # type: ignore[index]  # not None: matched
+                                _WHOLE[micros // 1000] + _FRACTION[micros % 1000]
+                                if 0 <= micros < duration_limit
+                                else dumps(micros / 1000.0),
+                                end,
+                            )
+                        )
+                except Exception:  # noqa: BLE001 - surrogates, odd values: the full path
+                    line = None
+                if line is not None and len(line) <= limit:
+                    add(line)
+                else:
+                    add(other(record))
+        finally:
+            self._second, self._prefix, self._cid = second, prefix, (cid, cid_json)
+
+
+IdParts = tuple[bytes, bytes, bytes, bytes, int]
+"""(user id, request id, trace id, span id JSON, trace presence: 1 trace id, 2 span id)."""
+
+
+def _declined(_record: Any) -> None:
+    return None
