@@ -2,23 +2,22 @@
 
 A "1h" query reads the last 60 closed minutes of every operation; merging them on each query
 costs 60 sketch merges per operation (6,000 with 100 operations). ``RollingMinutes`` keeps
-their merge up to date instead: when a minute closes, it adds that minute and takes away the
-minutes that left the window (counts, sketch bins and error-group counts subtract exactly,
-``MetricBucket.take_away``) and sums the float fields (durations, maximum, resources) over the
-window's minutes again, so no rounding drifts. A query then reads one bucket per operation
-for the closed minutes of its window (``query.cover``).
+their merge instead, moved on by the first query of each later minute: it adds the minutes
+that closed and takes away those that left the window (counts, sketch bins and error-group
+counts subtract exactly, ``MetricBucket.take_away``) and sums the float fields (durations,
+maximum, resources) over the window's minutes again, so no rounding drifts. The query does
+that off the collector's lock, from the closed (read-only) minutes it collected under it
+(``build``); the recording path never does. A query then reads one bucket per operation for
+the closed minutes of its window (``query.cover``).
 
 The windows always kept (``ROLLING_MINUTES``) are the closed minutes that "5m", "15m" and
 "1h" read on a clock that is not on a whole minute: 4, 15 and 60 (the seconds at the window's
 head come from the ten-second and second tiers while they hold that time, else the
 straddling minute is taken whole). Any other width of at most ``ADHOC_MAX_MINUTES`` (a
-window such as ``3517.25`` or ``1800`` seconds) gets an ad-hoc window the first time a query reads
-it: the query builds it off the collector's lock from the minutes it read anyway
-(``build``) and the store keeps it (at most ``ADHOC_WINDOWS`` per operation). The next query
-of another minute moves it on, also off the lock (the minute that closed in, the one that
-left out); the recording path never does, and drops it when no query read it for
-``ADHOC_IDLE_SECONDS``. So a dashboard polled with any window merges every minute of it
-once, not once per poll.
+window such as ``3517.25`` or ``1800`` seconds) gets an ad-hoc window the first time a query
+reads it, kept in the same way (at most ``ADHOC_WINDOWS`` per operation) and dropped when
+no query read it for ``ADHOC_IDLE_SECONDS``. So a dashboard polled with any window merges
+every minute of it once, not once per poll.
 """
 
 from __future__ import annotations
@@ -120,10 +119,9 @@ class RollingMinutes:
         """The window of ``minutes`` closed minutes ending at ``end``: ``base`` (an earlier
         window of that width, left as it is) moved on, or all merged from ``closed`` (the
         closed minutes by start: those of the window, and those leaving ``base``)."""
-        window = cls(minutes, end - minutes * 60)
+        window = cls(minutes, end - minutes * 60 if base is None else base.end)
         if base is not None:
-            window.end = base.end
-            window.total = base.total
+            window.total = base.total  # never changed: ``advance`` moves on a copy
         window.advance(closed, end)
         window.read = end
         return window

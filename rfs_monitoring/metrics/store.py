@@ -162,14 +162,12 @@ class BucketStore:
         evicted = op.advance(second, self._retention_hours)
         op.begin = float(second)
         op.end = float(second + 1)
-        if op.minute.start != minute:
+        if op.minute.start != minute:  # rolling windows move on when read (``_keep_adhoc``)
             rolling = op.rolling
             idle = op.minute.start - ADHOC_IDLE_SECONDS
-            for width, window in list(rolling.items()):
-                if width in ROLLING_MINUTES:
-                    window.advance(op.minutes, op.minute.start)
-                elif window.read < idle:  # an ad-hoc window no query reads any more
-                    del rolling[width]  # (the others move on when read: ``_keep_adhoc``)
+            for width in [w for w, window in rolling.items() if window.read < idle]:
+                if width not in ROLLING_MINUTES:
+                    del rolling[width]  # an ad-hoc window no query reads any more
         if evicted and self.archive is not None:
             self._archive_queue.extend((op.name, bucket) for bucket in evicted)
 
@@ -229,9 +227,9 @@ class BucketStore:
     def _keep_adhoc(
         self, op: OperationState, pieces: list[MetricBucket], wanted: query.Wanted
     ) -> None:
-        """Build the ad-hoc rolling window a query wanted (off the lock: its minutes are
-        closed, read-only buckets), put its total in the query's pieces and keep it for the
-        next queries (``rolling`` module), unless the minute moved on meanwhile."""
+        """Build or move on the rolling window a query wanted (off the lock: its minutes
+        are closed, read-only buckets), put its total in the query's pieces and keep it for
+        the next queries (``rolling`` module), unless the minute moved on meanwhile."""
         window = RollingMinutes.build(wanted.minutes, wanted.closed, wanted.end, wanted.base)
         pieces[wanted.slot] = window.total
         with self._lock:

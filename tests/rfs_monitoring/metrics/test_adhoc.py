@@ -136,13 +136,24 @@ class TestAdhocWindows:
         collector.operation_metrics("op-0", 1800).unwrap()
         assert (builds, builds.moved) == ([30], [30])
 
-    def test_the_standing_windows_are_never_built(self, builds: Builds) -> None:
+    def test_the_standing_windows_move_on_when_read_and_are_never_dropped(
+        self, builds: Builds
+    ) -> None:
         clock = FakeClock(T0 + 17.3)
         collector, _ = _pair(clock)
-        _traffic([collector], clock, 3600)
-        for time_range in ("5m", "15m", "1h", "6h", "1d"):
-            collector.dashboard(time_range).unwrap()
-        assert builds == []
+        _traffic([collector], clock, 3600)  # recorded only: no window moved on
+        assert (builds, builds.moved) == ([], [])
+        for _ in range(2):
+            for time_range in ("5m", "15m", "1h", "6h", "1d"):
+                collector.dashboard(time_range).unwrap()
+        # the first read builds each (left behind for longer than its width), once
+        assert sorted(builds) == sorted([4, 15, 60] * 3)
+        _traffic([collector], clock, 2 * rolling.ADHOC_IDLE_SECONDS)  # unread, long
+        assert all(
+            set(state.rolling) == set(rolling.ROLLING_MINUTES) for state in collector._ops.values()
+        )
+        collector.dashboard("1h").unwrap()
+        assert sorted(builds.moved) == [60] * 3  # 6 minutes behind: moved on, not rebuilt
 
     def test_at_most_so_many_widths_the_least_recently_read_goes(self, builds: Builds) -> None:
         clock = FakeClock(T0 + 17.3)
@@ -197,6 +208,7 @@ class TestTenSeconds:
         start = figures.window_start.timestamp()
         assert start == int(start)  # windows start on a whole second
         assert figures.total_requests == sum(1 for t in stamps if t >= start)
+        collector.operation_metrics("op", 300).unwrap()  # moves the 4-minute window on
         state = collector._ops["op"]
         pieces: list[MetricBucket] = []
         query.cover(state, clock.t - 300, state.horizon(168), pieces, state.rolling)
