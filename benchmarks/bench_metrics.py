@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from array import array
 from collections.abc import Callable
 
 from benchmarks._util import (
@@ -321,6 +322,7 @@ def _sketches(quick: bool) -> str:
         rows.append(["ratio", _ratio(ours_ms, dd_ms)])
     except ImportError:  # pragma: no cover - ddsketch is not installed
         pass
+    rows.extend(_wide_merges(rng, quick))
     n = 200_000 if quick else 1_000_000
     raw = [rng.lognormvariate(3, 1) for _ in range(n)]
     sort_ms = median_ms(lambda: sorted(raw), repeat=3 if quick else 5)
@@ -337,6 +339,56 @@ def _sketches(quick: bool) -> str:
             table(["operation", "ms (median)"], rows),
         ]
     )
+
+
+def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
+    """A dashboard's overall: 100 operations' totals (an hour of ~10,000 lognormal samples
+    each, every other one compacted to 4-byte counts as closed buckets are) merged by
+    ``LatencySketch.merged`` (column by column, compacted counts widened by strided byte
+    copies) against the straightforward way: each range added row by row, compacted counts
+    converted by ``array('q', counts)``."""
+    from itertools import repeat
+    from operator import add
+
+    totals = []
+    for i in range(100):
+        s = LatencySketch()
+        s.add_many([rng.lognormvariate(3.0, 0.6) for _ in range(10_000)])
+        if i % 2:
+            s.compact()
+        totals.append(s)
+
+    def row_by_row() -> array[int]:
+        lo = min(s.offset for s in totals)
+        hi = max(s.offset + len(s.counts) for s in totals)
+        total = list(repeat(0, hi - lo))
+        for s in totals:
+            start = s.offset - lo
+            end = start + len(s.counts)
+            total[start:end] = map(add, total[start:end], s.counts)
+        return array("q", total)
+
+    def widen_each() -> None:
+        for s in totals:
+            array("q", s.counts)
+
+    def widen_ours() -> None:
+        for s in totals:
+            LatencySketch.merged([s])
+
+    repeat_n = 5 if quick else 21
+    ours_ms = median_ms(lambda: LatencySketch.merged(totals), repeat=repeat_n)
+    rows_ms = median_ms(row_by_row, repeat=repeat_n)
+    widen_ms = median_ms(widen_ours, repeat=repeat_n)
+    plain_ms = median_ms(widen_each, repeat=repeat_n)
+    return [
+        ["lean `LatencySketch.merged` of 100 operations' hour totals", f"{ours_ms:.3f}"],
+        ["the same added row by row (`map(add, ...)` per range)", f"{rows_ms:.3f}"],
+        ["ratio", _ratio(ours_ms, rows_ms)],
+        ["100 sketches widened one at a time by `merged` (byte copies)", f"{widen_ms:.3f}"],
+        ["the same widened with `array('q', counts)`, x100", f"{plain_ms:.3f}"],
+        ["ratio", _ratio(widen_ms, plain_ms)],
+    ]
 
 
 # ---------------------------------------------------------------------------- queries

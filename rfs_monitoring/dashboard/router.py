@@ -275,18 +275,22 @@ def monitoring_router(
         max_alert_rules,
         source,
     )
-    endpoints.operation_routes(ctx)
+    # FastAPI matches a request against the routes in order, twice (the app's router, then
+    # this one's): the paths polled most (the page and its data, the health check,
+    # Prometheus, the charts and errors the page reads) come first, so that a poll, which
+    # runs on the application's event loop, does not scan every route (bench_event_loop).
+    endpoints.page_routes(ctx, refresh_seconds, title, prefix, chart_range, chart_points)
     endpoints.health_routes(ctx)
+    endpoints.export_routes(ctx)
     endpoints.error_routes(ctx)
     endpoints.chart_routes(ctx, chart_range, chart_points)
+    endpoints.operation_routes(ctx)
     # The fixed paths (/alerts/history) come before the /alerts/{alert_id} ones.
     endpoints.alert_read_routes(ctx)
     endpoints.alert_change_routes(ctx)
     endpoints.alert_item_routes(ctx)
     endpoints.alert_action_routes(ctx)
     endpoints.log_level_routes(ctx)
-    endpoints.export_routes(ctx)
-    endpoints.page_routes(ctx, refresh_seconds, title, prefix, chart_range, chart_points)
     browser.static_routes(router)
     if isinstance(auth, APIKeyAuth):
         browser.login_routes(router, auth, title)

@@ -70,9 +70,14 @@ class FaultCounts(NamedTuple):
     cancelled: int = 0
 
 
+_NO_FAULTS = FaultCounts()
+
+
 def fault_counts(codes: Mapping[str, int]) -> FaultCounts:
     """The failures counted by code (``MetricBucket.codes``) by class, through
     ``errors.classify_code``."""
+    if not codes:  # most operations' windows hold no failure
+        return _NO_FAULTS
     by_kind = dict.fromkeys(FaultKind, 0)
     for code, n in codes.items():
         by_kind[classify_code(code).fault] += n

@@ -52,6 +52,31 @@ _FORMAT_VERSION = 1
 _ITEMSIZE = array("q").itemsize
 
 
+_FEW = 6
+"""Up to this many ranges ``merged`` adds row by row; more, if they are mostly as wide as
+their union, column by column."""
+_LANES = (0, 1, 2, 3) if sys.byteorder == "little" else (4, 5, 6, 7)
+"""Where the four bytes of an ``'I'`` count land in its eight-byte ``'q'`` lane."""
+
+
+def _widened(counts: array[int]) -> array[int]:
+    """``counts`` as a new ``array('q')``: a copy for ``'q'``; for the 4-byte counts of a
+    compacted sketch (``'I'``), its bytes spread into 8-byte lanes by four strided C-level
+    copies (``array('q', counts)`` converts each element through a Python int, about 3x
+    slower: ``benchmarks/bench_metrics.py``)."""
+    if counts.typecode == "q":
+        return array("q", counts)
+    if counts.typecode != "I" or counts.itemsize != 4 or _ITEMSIZE != 8:  # pragma: no cover
+        return array("q", counts)  # another platform's sizes: the element-wise way
+    narrow = counts.tobytes()
+    wide = bytearray(2 * len(narrow))
+    for byte, lane in enumerate(_LANES):
+        wide[lane::8] = narrow[byte::4]
+    widened = array("q")
+    widened.frombytes(wide)
+    return widened
+
+
 def _index(value: float) -> int:
     return min(max(math.ceil(math.log(value, _GAMMA)), _MIN_INDEX), _MAX_INDEX)
 
@@ -155,7 +180,7 @@ class LatencySketch:
             self.counts = array("q", bytes(_ITEMSIZE * (hi - lo + 1)))
             return
         if counts.typecode != "q":
-            self.counts = counts = array("q", counts)
+            self.counts = counts = _widened(counts)
         offset = self.offset
         if lo < offset:
             self.counts = counts = array("q", bytes(_ITEMSIZE * (offset - lo))) + counts
@@ -197,7 +222,7 @@ class LatencySketch:
         if not theirs:
             return
         if self.counts.typecode != "q":
-            self.counts = array("q", self.counts)
+            self.counts = _widened(self.counts)
         counts = self.counts
         end = start + len(theirs)
         counts[start:end] = array("q", map(sub, counts[start:end], theirs))
@@ -230,7 +255,7 @@ class LatencySketch:
             # one sketch spans them all (a rolling window beside a few fresh buckets): copy
             # it at C speed and add only the others' ranges
             result.offset = lo
-            result.counts = array("q", widest.counts)
+            result.counts = _widened(widest.counts)
             for s in ranged:
                 if s is not widest:
                     start = s.offset - lo
@@ -239,13 +264,24 @@ class LatencySketch:
                         "q", map(add, result.counts[start:end], s.counts)
                     )
             return result
-        total = [0] * (hi - lo)
-        for s in ranged:
-            start = s.offset - lo
-            end = start + len(s.counts)
-            total[start:end] = map(add, total[start:end], s.counts)
         result.offset = lo
-        result.counts = array("q", total)
+        width = hi - lo
+        if len(ranged) <= _FEW or 2 * sum(len(s.counts) for s in ranged) < len(ranged) * width:
+            total = [0] * width
+            for s in ranged:
+                start = s.offset - lo
+                end = start + len(s.counts)
+                total[start:end] = map(add, total[start:end], s.counts)
+            result.counts = array("q", total)
+            return result
+        # many wide ranges (the operations' totals of a dashboard): each as a row padded to
+        # the common range, summed column by column at C level (zip, sum): 1.7x the speed
+        # of adding 100 rows one by one (narrow ones, a window's seconds, are added alone)
+        rows = []
+        for s in ranged:
+            before = s.offset - lo
+            rows.append([*repeat(0, before), *s.counts, *repeat(0, width - before - len(s.counts))])
+        result.counts = array("q", map(sum, zip(*rows, strict=True)))
         return result
 
     def compact(self) -> None:
@@ -274,10 +310,10 @@ class LatencySketch:
             if not 0.0 <= q <= 1.0:
                 msg = f"quantile {q!r} is outside [0, 1]"
                 raise ValueError(msg)
-        total = self.count
+        cumulative = list(accumulate(self.counts, initial=self.zeros))
+        total = cumulative[-1]
         if total == 0:
             return [0.0 for _ in qs]
-        cumulative = list(accumulate(self.counts, initial=self.zeros))
         out = []
         for q in qs:
             rank = math.floor(q * (total - 1))
@@ -322,7 +358,7 @@ class LatencySketch:
 
     def to_bytes(self) -> bytes:
         """A compact portable encoding (little-endian), read back by ``from_bytes``."""
-        counts = self.counts if self.counts.typecode == "q" else array("q", self.counts)
+        counts = self.counts if self.counts.typecode == "q" else _widened(self.counts)
         if sys.byteorder != "little":  # pragma: no cover - big-endian hosts
             counts = array("q", counts)
             counts.byteswap()

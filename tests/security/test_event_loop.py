@@ -167,6 +167,59 @@ class TestTheLoopStaysResponsive:
         assert heart.max_gap < SLOW / 2
 
 
+class TestALoopsShareOfAPoll:
+    """What a poll costs the event loop itself (bench_event_loop): the route found without
+    scanning the others, the page sent as the bytes the worker thread made."""
+
+    POLLED = (
+        "/monitoring/dashboard",
+        "/monitoring/dashboard/data",
+        "/monitoring/health/result-patterns",
+        "/monitoring/metrics",
+    )
+
+    def test_the_polled_routes_come_first(self) -> None:
+        router = monitoring_router(SlowCollector(), start_alerts=False)
+        paths = [getattr(route, "path", "") for route in router.routes]
+        first = paths[: len(self.POLLED)]
+        assert sorted(first) == sorted(self.POLLED), paths
+        changes = [
+            i
+            for i, route in enumerate(router.routes)
+            if set(getattr(route, "methods", None) or ()) & {"POST", "PUT", "DELETE"}
+        ]
+        assert changes, paths
+        assert min(changes) > paths.index("/monitoring/errors/top")
+
+    @pytest.mark.asyncio
+    async def test_the_page_is_encoded_once_off_the_loop(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from fastapi.responses import HTMLResponse
+
+        from rfs_monitoring.dashboard import page_endpoints
+
+        bodies: list[object] = []
+
+        class Recorded(HTMLResponse):
+            def render(self, content: object) -> bytes:
+                bodies.append(content)
+                return super().render(content)
+
+        monkeypatch.setattr(page_endpoints, "HTMLResponse", Recorded)
+        collector = SlowCollector()
+        fill(collector)
+        transport = httpx.ASGITransport(app=app_of(collector, cache_seconds=60))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            pages = [await client.get("/monitoring/dashboard") for _ in range(2)]
+        assert [p.status_code for p in pages] == [200, 200]
+        assert pages[0].text == pages[1].text
+        assert "<html" in pages[0].text
+        # both answers handed the response the cached bytes: nothing encoded per request
+        assert [type(b) for b in bodies] == [bytes, bytes]
+        assert bodies[0] is bodies[1]
+
+
 class TestSingleFlight:
     @pytest.mark.asyncio
     async def test_concurrent_requests_for_one_key_cost_one_computation(self) -> None:

@@ -127,6 +127,45 @@ class TestMerging:
         assert merged == one_by_one
         assert merged.quantiles((0.5, 0.99)) == one_by_one.quantiles((0.5, 0.99))
 
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(st.lists(durations, min_size=1, max_size=40), min_size=7, max_size=24),
+        st.sets(st.integers(min_value=0, max_value=23)),
+        st.booleans(),
+    )
+    def test_merged_of_many_wide_or_narrow_or_compacted_equals_one_by_one(
+        self, parts: list[list[float]], compacted: set[int], wide: bool
+    ) -> None:
+        # more than a few sketches: the dashboard's operations totals (mostly as wide as
+        # their union: summed column by column) or a window's seconds (narrow: row by row)
+        sketches = []
+        for i, part in enumerate(parts):
+            s = LatencySketch()
+            s.add_many([*part, 0.01, 5e6] if wide else part)
+            if i in compacted:
+                s.compact()
+            sketches.append(s)
+        one_by_one = LatencySketch()
+        for s in sketches:
+            one_by_one.merge(s)
+        merged = LatencySketch.merged(sketches)
+        assert merged == one_by_one
+        assert merged.counts.typecode == "q"
+        assert merged.quantiles((0.5, 0.9, 0.99)) == one_by_one.quantiles((0.5, 0.9, 0.99))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), max_size=300))
+    def test_a_compacted_sketch_widens_to_the_same_counts(self, counts: list[int]) -> None:
+        sketch = LatencySketch()
+        sketch.offset = 10
+        sketch.counts = array("I", counts)
+        twin = sketch.copy()
+        sketch.merge(LatencySketch())  # nothing to add: stays compacted
+        grown = LatencySketch.merged([sketch, LatencySketch()])
+        assert grown.counts.typecode == "q"
+        assert list(grown.counts) == counts
+        assert LatencySketch.from_bytes(twin.to_bytes()) == twin
+
     def test_merged_of_nothing_or_only_zeros(self) -> None:
         assert LatencySketch.merged([]).count == 0
         zeros = LatencySketch()
