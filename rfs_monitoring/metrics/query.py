@@ -219,7 +219,8 @@ _SECONDS = 4
 class Wanted(NamedTuple):
     """An ad-hoc rolling window a query needs (``cover``): its width, the open minute it
     ends at, the closed minutes by start it is made of (and those leaving ``base``), its
-    place in the query's pieces, and the earlier window of that width to move on."""
+    place in the query's pieces, and the window to start from: an earlier one of that
+    width to move on, or one of a near width ending at ``end`` to resize."""
 
     minutes: int
     end: int
@@ -257,7 +258,11 @@ def _rolling_cover(
         and (window is None or window.end < end)
     ):
         base = window if window is not None and end - window.end < minutes * 60 else None
-        first = edge if base is None else base.end - minutes * 60  # with those leaving it
+        if base is not None:
+            first = base.end - minutes * 60  # with the minutes leaving it
+        else:  # made anew: resized from a window of a near width, if one is up to date
+            base = _nearest(rolling, minutes, end)
+            first = edge if base is None else min(edge, end - base.minutes * 60)
         held = tiers.minutes
         closed = {m: held[m] for m in range(first, end, 60) if m in held}
         wanted.append(Wanted(minutes, end, closed, len(pieces), base))
@@ -267,6 +272,25 @@ def _rolling_cover(
     if by_seconds:
         return cover_back(levels, _TENS, t0, edge, pieces)
     return float(edge)  # t0 on a whole minute, or its minute taken whole
+
+
+def _nearest(
+    rolling: Mapping[int, RollingMinutes], minutes: int, end: int
+) -> RollingMinutes | None:
+    """The window ending at ``end`` whose width is nearest to ``minutes`` (another one),
+    when resizing it adds or takes away fewer minutes than half of ``minutes``: an
+    unaligned window, such as ``3517.25`` s, reads 58 or 59 closed minutes as the clock
+    moves, next to the "1h" window's 60 (``RollingMinutes.build``)."""
+    best = None
+    for window in rolling.values():
+        gap = abs(window.minutes - minutes)
+        if (
+            window.end == end
+            and 0 < 2 * gap < minutes
+            and (best is None or gap < abs(best.minutes - minutes))
+        ):
+            best = window
+    return best
 
 
 def cover_back(

@@ -15,9 +15,11 @@ The windows always kept (``ROLLING_MINUTES``) are the closed minutes that "5m", 
 head come from the ten-second and second tiers while they hold that time, else the
 straddling minute is taken whole). Any other width of at most ``ADHOC_MAX_MINUTES`` (a
 window such as ``3517.25`` or ``1800`` seconds) gets an ad-hoc window the first time a query
-reads it, kept in the same way (at most ``ADHOC_WINDOWS`` per operation) and dropped when
-no query read it for ``ADHOC_IDLE_SECONDS``. So a dashboard polled with any window merges
-every minute of it once, not once per poll.
+reads it (resized from a window of a near width ending at the same minute, when one is up to
+date: an unaligned window reads 58 or 59 minutes as the clock moves, next to "1h"'s 60),
+kept in the same way (at most ``ADHOC_WINDOWS`` per operation) and dropped when no query
+read it for ``ADHOC_IDLE_SECONDS``. So a dashboard polled with any window merges every
+minute of it once, not once per poll.
 """
 
 from __future__ import annotations
@@ -116,9 +118,14 @@ class RollingMinutes:
         end: int,
         base: RollingMinutes | None = None,
     ) -> RollingMinutes:
-        """The window of ``minutes`` closed minutes ending at ``end``: ``base`` (an earlier
-        window of that width, left as it is) moved on, or all merged from ``closed`` (the
-        closed minutes by start: those of the window, and those leaving ``base``)."""
+        """The window of ``minutes`` closed minutes ending at ``end``: ``base`` (left as it
+        is) moved on when it is an earlier window of that width, resized when it is one of
+        another width ending at ``end``, or else all merged from ``closed`` (the closed
+        minutes by start: those of the window, and those leaving ``base``)."""
+        if base is not None and base.minutes != minutes:
+            window = cls(minutes, end)
+            window.total = _resized(base.total, base.minutes, minutes, closed, end)
+            return window
         window = cls(minutes, end - minutes * 60 if base is None else base.end)
         if base is not None:
             window.total = base.total  # never changed: ``advance`` moves on a copy
@@ -154,6 +161,31 @@ class RollingMinutes:
         total.start = start
         self.total = total if total.count else RollingTotal(start)
         self.end = end
+
+
+def _resized(
+    total: RollingTotal, had: int, minutes: int, closed: dict[int, MetricBucket], end: int
+) -> RollingTotal:
+    """A copy of ``total`` (``had`` closed minutes ending at ``end``) holding ``minutes``:
+    its oldest minutes taken away, or older ones added (``closed``: the minutes by start
+    of both windows). Exact as ``advance`` is: counts subtract, the floats are summed
+    again."""
+    start = end - minutes * 60
+    was = end - had * 60
+    resized = total.copy()  # readers may hold the published one
+    if was < start:
+        for minute in range(was, start, 60):
+            gone = closed.get(minute)
+            if gone is not None:
+                resized.remove(gone)
+    else:
+        for minute in range(start, was, 60):
+            bucket = closed.get(minute)
+            if bucket is not None:
+                resized.add(bucket)
+    _resum(resized, closed, start, end)
+    resized.start = start
+    return resized if resized.count else RollingTotal(start)
 
 
 def _resum(total: MetricBucket, closed: dict[int, MetricBucket], start: int, end: int) -> None:

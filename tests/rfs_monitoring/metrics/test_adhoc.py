@@ -81,12 +81,14 @@ def _same(ours: Any, theirs: Any) -> None:
 
 
 class Builds(list[int]):
-    """The widths of the ad-hoc windows built whole (merging every minute of one), and of
-    those moved on (``moved``: the minutes that closed in, those that left out)."""
+    """The widths of the windows made anew: built whole (merging every minute of one) or
+    resized from a window of a near width (``resized``: those, as (from, to) widths); and
+    of those moved on (``moved``: the minutes that closed in, those that left out)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.moved: list[int] = []
+        self.resized: list[tuple[int, int]] = []
 
 
 @pytest.fixture
@@ -95,7 +97,9 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
     original = rolling.RollingMinutes.build.__func__  # type: ignore[attr-defined]
 
     def counting(cls: type, minutes: int, closed: Any, end: int, base: Any = None) -> Any:
-        (seen if base is None else seen.moved).append(minutes)
+        if base is not None and base.minutes != minutes:
+            seen.resized.append((base.minutes, minutes))
+        (seen if base is None or base.minutes != minutes else seen.moved).append(minutes)
         return original(cls, minutes, closed, end, base)
 
     monkeypatch.setattr(rolling.RollingMinutes, "build", classmethod(counting))
@@ -168,6 +172,41 @@ class TestAdhocWindows:
         assert builds == list(widths)
         collector.operation_metrics("op-0", widths[0] * 60).unwrap()  # made room: again
         assert builds == [*widths, widths[0]]
+
+    def test_a_near_width_is_resized_from_its_neighbour_not_merged_whole(
+        self, builds: Builds, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        clock = FakeClock(T0 + 17.3)
+        collector, reference = _pair(clock)
+        _traffic([collector, reference], clock, 2 * 3600)
+        added: list[int] = []
+        adding = rolling.RollingTotal.add
+
+        def counted(total: rolling.RollingTotal, minute: MetricBucket) -> None:
+            added.append(minute.start)
+            adding(total, minute)
+
+        monkeypatch.setattr(rolling.RollingTotal, "add", counted)
+        made = {}
+        for time_range in ("1h", 3517.25, 3420, 1740, 1800):
+            added.clear()
+            ours = collector.dashboard(time_range).unwrap()
+            _same(ours, _reference(reference, time_range))
+            made[time_range] = (len(added), builds.resized[-1] if builds.resized else None)
+        # "1h" and 1740 (29 minutes) had no neighbour: every minute merged (3 operations)
+        assert made["1h"][0] == 3 * 60
+        assert made[1740][0] == 3 * 29
+        # the others: their neighbour's total with a minute or two taken away or added
+        for time_range in (3517.25, 3420, 1800):
+            minutes_added, (had, wanted) = made[time_range]
+            assert 0 < abs(had - wanted) <= 3, (time_range, had, wanted)
+            assert minutes_added <= 3 * 3, (time_range, minutes_added)
+        assert builds.resized[-1] == (29, 30)  # grown by its oldest minute
+        assert sorted(builds) == sorted([60, 29] * 3 + [w for _, w in builds.resized])
+        assert len(builds.resized) == 3 * 3  # once per operation
+        _traffic([collector, reference], clock, 130.0)  # minutes close: each moves on alone
+        for time_range in ("1h", 3517.25, 3420, 1800, 1740):
+            _same(collector.dashboard(time_range).unwrap(), _reference(reference, time_range))
 
     def test_a_window_no_query_reads_is_dropped(self, builds: Builds) -> None:
         clock = FakeClock(T0 + 17.3)
