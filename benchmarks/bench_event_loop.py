@@ -1,7 +1,8 @@
 """The host's event loop while the dashboard is polled: p99 of the app's own trivial endpoint.
 
 A FastAPI app (uvicorn on 127.0.0.1, a forked process) serves a trivial endpoint ``/ping``
-(which records one sample per call, as a monitored app does) and the monitoring router.
+(which records one sample per call, of each of the 100 operations in turn, as a monitored
+app does) and the monitoring router.
 Its collector holds 1,000,000 samples (``--quick``: 100,000) over 100 operations recorded
 over the last hour, then runs on the live clock. A measuring client (its own process) sends
 sequential ``/ping`` requests and takes their p99 in four conditions, in turn, slice by
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import multiprocessing
 import os
+import random
 import socket
 import time
 from typing import Any
@@ -88,9 +91,16 @@ def _build(samples: int) -> tuple[Any, float]:
     manager.add({"metric": "error_rate", "threshold": 0.01, "window": "5m"})
     app = FastAPI()
 
+    rng = random.Random(11)
+    durations = [rng.lognormvariate(3.0, 0.6) for _ in range(4096)]
+    calls = itertools.count()
+
     @app.get(ANCHOR)
     async def ping() -> dict[str, bool]:
-        collector.record("ping", success=True, duration_ms=0.1)
+        # the app's traffic goes on: each call records a sample of the next operation (as
+        # an app with 100 endpoints does), durations as in the hour recorded before
+        i = next(calls)
+        collector.record(f"op-{i % OPERATIONS:03d}", success=True, duration_ms=durations[i & 4095])
         return {"ok": True}
 
     @app.get(CONTROL)
@@ -386,7 +396,8 @@ def run(quick: bool = False) -> str:
             f"first CPU, as clients run elsewhere in production), {samples:,} samples "
             "over 100 operations "
             f"recorded over the last hour (in {fill_seconds:.1f} s), then the live clock; "
-            "sequential `/ping` requests (each records a sample) measured in "
+            "sequential `/ping` requests (each records a sample of the next of the 100 operations: "
+            "the app's traffic goes on) measured in "
             f"{slices} slices of {seconds:g} s per condition, conditions in turn; the poller "
             "(its own process at nice 19, reading answers whole with a lean HTTP/1.1 client, "
             "so that its own work does not delay the measuring client on the shared CPU: "

@@ -346,7 +346,8 @@ def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
     each, every other one compacted to 4-byte counts as closed buckets are) merged by
     ``LatencySketch.merged`` (column by column, compacted counts widened by strided byte
     copies) against the straightforward way: each range added row by row, compacted counts
-    converted by ``array('q', counts)``."""
+    converted by ``array('q', counts)``; and one range added into a window's copy (what a
+    query does per operation) with the lanes added as one integer vs element by element."""
     from itertools import repeat
     from operator import add
 
@@ -376,7 +377,26 @@ def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
         for s in totals:
             LatencySketch.merged([s])
 
+    window = totals[0]  # an hour's total, and a range inside it to add (a minute's)
+    minute = LatencySketch()
+    minute.offset = window.offset + 10
+    minute.counts = array("q", window.counts[10:-10])
+
+    def lanes() -> None:
+        for _ in range(100):
+            twin = LatencySketch.merged([window])
+            twin.merge(minute)
+
+    def element_wise() -> None:
+        for _ in range(100):
+            counts = array("q", window.counts)
+            start = minute.offset - window.offset
+            end = start + len(minute.counts)
+            counts[start:end] = array("q", map(add, counts[start:end], minute.counts))
+
     repeat_n = 5 if quick else 21
+    lanes_ms = median_ms(lanes, repeat=repeat_n)
+    element_ms = median_ms(element_wise, repeat=repeat_n)
     ours_ms = median_ms(lambda: LatencySketch.merged(totals), repeat=repeat_n)
     rows_ms = median_ms(row_by_row, repeat=repeat_n)
     widen_ms = median_ms(widen_ours, repeat=repeat_n)
@@ -388,6 +408,13 @@ def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
         ["100 sketches widened one at a time by `merged` (byte copies)", f"{widen_ms:.3f}"],
         ["the same widened with `array('q', counts)`, x100", f"{plain_ms:.3f}"],
         ["ratio", _ratio(widen_ms, plain_ms)],
+        [
+            f"a {len(minute.counts)}-bucket range added to a copy of a window, x100 "
+            "(8-byte lanes added as one integer)",
+            f"{lanes_ms:.3f}",
+        ],
+        ["the same with `array('q', map(add, ...))`", f"{element_ms:.3f}"],
+        ["ratio", _ratio(lanes_ms, element_ms)],
     ]
 
 

@@ -166,6 +166,48 @@ class TestMerging:
         assert list(grown.counts) == counts
         assert LatencySketch.from_bytes(twin.to_bytes()) == twin
 
+    @settings(max_examples=80, deadline=None)
+    @given(
+        st.lists(st.integers(min_value=0, max_value=2**40), min_size=1, max_size=300),
+        st.lists(st.integers(min_value=0, max_value=2**40), min_size=1, max_size=300),
+        st.integers(min_value=-50, max_value=50),
+        st.booleans(),
+    )
+    def test_a_range_adds_lane_by_lane_exactly(
+        self, mine: list[int], theirs: list[int], shift: int, compact: bool
+    ) -> None:
+        a, b = LatencySketch(), LatencySketch()
+        a.offset, a.counts = 100, array("q", mine)
+        b.offset, b.counts = (
+            100 + shift,
+            array("I" if compact else "q", [n % 2**32 for n in theirs]),
+        )
+        expected: dict[int, int] = {}
+        for sketch in (a, b):
+            for i, n in enumerate(sketch.counts):
+                expected[sketch.offset + i] = expected.get(sketch.offset + i, 0) + n
+        a.merge(b)
+        got = {a.offset + i: n for i, n in enumerate(a.counts) if n}
+        assert got == {k: n for k, n in expected.items() if n}
+
+    def test_subtracting_what_it_does_not_hold_stops_at_zero(self) -> None:
+        a, b = LatencySketch(), LatencySketch()
+        a.add_many([5.0, 5.0, 50.0])
+        b.add_many([5.0, 50.0, 50.0, 50.0])
+        a.subtract(b)
+        assert min(a.counts) == 0
+        assert a.count == 1  # one 5.0 left; the 50.0 bin stopped at zero, not at -2
+        a.merge(b)  # and adds up exactly again
+        assert a.count == 5
+
+    def test_an_encoding_with_a_negative_count_is_refused(self) -> None:
+        sketch = LatencySketch()
+        sketch.add_many([5.0, 6.0])
+        data = bytearray(sketch.to_bytes())
+        data[-8:] = (-1).to_bytes(8, "little", signed=True)
+        with pytest.raises(ValueError, match="negative count"):
+            LatencySketch.from_bytes(bytes(data))
+
     def test_merged_of_nothing_or_only_zeros(self) -> None:
         assert LatencySketch.merged([]).count == 0
         zeros = LatencySketch()
