@@ -25,6 +25,17 @@ def exact(values: list[float], q: float) -> float:
     return ordered[math.floor(q * (len(ordered) - 1))]
 
 
+def merged_as_one_by_one(sketches: list[LatencySketch]) -> LatencySketch:
+    """``LatencySketch.merged(sketches)``, checked against merging them one by one."""
+    one_by_one = LatencySketch()
+    for s in sketches:
+        one_by_one.merge(s)
+    merged = LatencySketch.merged(sketches)
+    assert merged == one_by_one
+    assert merged.quantiles((0.5, 0.9, 0.99)) == one_by_one.quantiles((0.5, 0.9, 0.99))
+    return merged
+
+
 def within(estimate: float, truth: float) -> bool:
     return abs(estimate - truth) <= RELATIVE_ACCURACY * truth * (1 + 1e-9)
 
@@ -120,12 +131,7 @@ class TestMerging:
             s = LatencySketch()
             s.add_many(part)
             sketches.append(s)
-        one_by_one = LatencySketch()
-        for s in sketches:
-            one_by_one.merge(s)
-        merged = LatencySketch.merged(sketches)
-        assert merged == one_by_one
-        assert merged.quantiles((0.5, 0.99)) == one_by_one.quantiles((0.5, 0.99))
+        merged_as_one_by_one(sketches)
 
     @settings(max_examples=60, deadline=None)
     @given(
@@ -145,13 +151,7 @@ class TestMerging:
             if i in compacted:
                 s.compact()
             sketches.append(s)
-        one_by_one = LatencySketch()
-        for s in sketches:
-            one_by_one.merge(s)
-        merged = LatencySketch.merged(sketches)
-        assert merged == one_by_one
-        assert merged.counts.typecode == "q"
-        assert merged.quantiles((0.5, 0.9, 0.99)) == one_by_one.quantiles((0.5, 0.9, 0.99))
+        assert merged_as_one_by_one(sketches).counts.typecode == "q"
 
     @settings(max_examples=60, deadline=None)
     @given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), max_size=300))
