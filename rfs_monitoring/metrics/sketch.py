@@ -64,8 +64,8 @@ _LANES = (0, 1, 2, 3) if sys.byteorder == "little" else (4, 5, 6, 7)
 def _widened(counts: array[int]) -> array[int]:
     """``counts`` as a new ``array('q')``: a copy for ``'q'``; for the 4-byte counts of a
     compacted sketch (``'I'``), its bytes spread into 8-byte lanes by four strided C-level
-    copies (``array('q', counts)`` converts each element through a Python int, about 3x
-    slower: ``benchmarks/bench_metrics.py``)."""
+    copies (``array('q', counts)`` converts each element through a Python int: about 2x
+    slower for 100 sketches, ``benchmarks/bench_metrics.py``)."""
     if counts.typecode == "q":
         return array("q", counts)
     if len(counts) < _SHORT:
@@ -87,8 +87,8 @@ def _add_at(counts: array[int], start: int, theirs: array[int]) -> None:
     Counts are never negative (``add_many`` only adds, ``subtract`` stops at zero,
     ``from_bytes`` refuses a negative one) and stay far below 2**62, so the 8-byte lanes of
     two ranges add as two integers: one C-level big-integer addition, no carry crossing a
-    lane (4x the speed of ``array('q', map(add, ...))`` for a 200-bucket range:
-    ``benchmarks/bench_metrics.py``)."""
+    lane (about 2x the speed of ``array('q', map(add, ...))`` for a 200-bucket range added
+    into a window's copy, ``benchmarks/bench_metrics.py``)."""
     if len(theirs) < _SHORT:  # a few counts (a second's): element by element is quicker
         end = start + len(theirs)
         counts[start:end] = array("q", map(add, counts[start:end], theirs))
@@ -288,8 +288,8 @@ class LatencySketch:
         width = hi - lo
         if len(ranged) > _FEW and 2 * sum(len(s.counts) for s in ranged) >= len(ranged) * width:
             # many wide ranges (the operations' totals of a dashboard): each as a row padded
-            # to the common range, summed column by column at C level (zip, sum): 1.7x the
-            # speed of adding 100 rows one by one
+            # to the common range, summed column by column at C level (zip, sum): 1.5-2x
+            # the speed of adding 100 rows one by one (``benchmarks/bench_metrics.py``)
             rows = [
                 [*repeat(0, s.offset - lo), *s.counts, *repeat(0, hi - s.offset - len(s.counts))]
                 for s in ranged
