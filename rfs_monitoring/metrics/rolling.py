@@ -118,19 +118,17 @@ class RollingMinutes:
         end: int,
         base: RollingMinutes | None = None,
     ) -> RollingMinutes:
-        """The window of ``minutes`` closed minutes ending at ``end``: ``base`` (left as it
-        is) moved on when it is an earlier window of that width, resized when it is one of
-        another width ending at ``end``, or else all merged from ``closed`` (the closed
-        minutes by start: those of the window, and those leaving ``base``)."""
-        if base is not None and base.minutes != minutes:
-            window = cls(minutes, end)
-            window.total = _resized(base.total, base.minutes, minutes, closed, end)
-            return window
-        window = cls(minutes, end - minutes * 60 if base is None else base.end)
-        if base is not None:
-            window.total = base.total  # never changed: ``advance`` moves on a copy
-        window.advance(closed, end)
-        window.read = end
+        """The window of ``minutes`` closed minutes ending at ``end``, from ``base`` (left as
+        it is: an earlier window of that width to move on, or one of another width ending at
+        ``end`` to resize) or else from nothing; ``closed`` holds the closed minutes by
+        start: those of the window, and those leaving ``base`` (``_moved``)."""
+        start = end - minutes * 60
+        window = cls(minutes, end)
+        if base is None:
+            window.total = _moved(window.total, closed, (start, start), start, end)
+        else:
+            was = (base.end - base.minutes * 60, base.end)
+            window.total = _moved(base.total, closed, was, start, end)
         return window
 
     def __repr__(self) -> str:
@@ -139,53 +137,44 @@ class RollingMinutes:
     def advance(self, closed: dict[int, MetricBucket], end: int) -> None:
         """Move the window to end at ``end``; ``closed`` holds the closed minutes by start
         (the ones that just closed included, and every one still in the window)."""
-        width = self.minutes * 60
-        start = end - width
         if end <= self.end:
             return
-        if end - self.end >= width:  # idle for the whole window: nothing carries over
-            total = RollingTotal(start)
-            added = range(start, end, 60)
-        else:
-            total = self.total.copy()  # readers may hold the published one
-            added = range(self.end, end, 60)
-            for minute in range(self.end - width, start, 60):
-                gone = closed.get(minute)
-                if gone is not None:
-                    total.remove(gone)
-        for minute in added:
-            bucket = closed.get(minute)
-            if bucket is not None:
-                total.add(bucket)
-        _resum(total, closed, start, end)
-        total.start = start
-        self.total = total if total.count else RollingTotal(start)
+        width = self.minutes * 60
+        self.total = _moved(self.total, closed, (self.end - width, self.end), end - width, end)
         self.end = end
 
 
-def _resized(
-    total: RollingTotal, had: int, minutes: int, closed: dict[int, MetricBucket], end: int
+def _moved(
+    total: RollingTotal,
+    closed: dict[int, MetricBucket],
+    was: tuple[int, int],
+    start: int,
+    end: int,
 ) -> RollingTotal:
-    """A copy of ``total`` (``had`` closed minutes ending at ``end``) holding ``minutes``:
-    its oldest minutes taken away, or older ones added (``closed``: the minutes by start
-    of both windows). Exact as ``advance`` is: counts subtract, the floats are summed
-    again."""
-    start = end - minutes * 60
-    was = end - had * 60
-    resized = total.copy()  # readers may hold the published one
-    if was < start:
-        for minute in range(was, start, 60):
+    """``total`` (the closed minutes in ``[was[0], was[1])``) moved to hold those in
+    ``[start, end)``, as a new bucket (readers may hold the published one): the minutes
+    left behind at its old start taken away, those before it (a wider window) and those
+    closed since its old end added; ``closed`` holds the minutes by start. Exact: counts
+    subtract (``MetricBucket.take_away``), the float fields are summed again."""
+    old_start, old_end = was
+    if old_end <= start:  # nothing carries over
+        moved = RollingTotal(start)
+        added = [range(start, end, 60)]
+    else:
+        moved = total.copy()
+        for minute in range(old_start, start, 60):
             gone = closed.get(minute)
             if gone is not None:
-                resized.remove(gone)
-    else:
-        for minute in range(start, was, 60):
+                moved.remove(gone)
+        added = [range(start, old_start, 60), range(old_end, end, 60)]
+    for minutes in added:
+        for minute in minutes:
             bucket = closed.get(minute)
             if bucket is not None:
-                resized.add(bucket)
-    _resum(resized, closed, start, end)
-    resized.start = start
-    return resized if resized.count else RollingTotal(start)
+                moved.add(bucket)
+    _resum(moved, closed, start, end)
+    moved.start = start
+    return moved if moved.count else RollingTotal(start)
 
 
 def _resum(total: MetricBucket, closed: dict[int, MetricBucket], start: int, end: int) -> None:

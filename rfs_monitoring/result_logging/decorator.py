@@ -66,9 +66,9 @@ _pooled_id = pooled_correlation_id
 # tracing check instead of sharing a helper: a call less on every logged call (measured in
 # benchmarks/bench_logging.py). A span is started when a tracer is in use, or when
 # OpenTelemetry is loaded and the provider lookup is due (``TracerState.next_check``, on
-# ``time.perf_counter``'s scale): with the real duration clock, the duration's start reading
-# is that check's clock (no clock read of its own) and is read again after a span started,
-# so that a duration never includes the span's start; with a test's clock, as before.
+# ``time.perf_counter``'s scale): that check's reading is the duration's start with the real
+# duration clock (no clock read of its own); the start is read again after a span started
+# (a duration never includes the span's start) and from a test's clock when one is set.
 
 
 def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable[..., Any]:
@@ -99,21 +99,12 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
                 correlation_id = fresh_correlation_id()
             corr_token = _correlation_set(correlation_id)
         op_token = _operation_set(op)
-        if _real_clock:
+        start = _gate_clock()
+        handle = None
+        if tracer.tracer is not None or (_OTEL_TRACE in _modules and start >= tracer.next_check):
+            handle = _start_span(name)
             start = _perf_counter()
-            handle = None
-            if tracer.tracer is not None or (
-                _OTEL_TRACE in _modules and start >= tracer.next_check
-            ):
-                handle = _start_span(name)
-                start = _perf_counter()
-        else:
-            handle = (
-                _start_span(name)
-                if tracer.tracer is not None
-                or (_OTEL_TRACE in _modules and _gate_clock() >= tracer.next_check)
-                else None
-            )
+        elif not _real_clock:
             start = _perf_counter()
         try:
             value = await fn(*args, **kwargs)
@@ -165,21 +156,12 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
                 correlation_id = fresh_correlation_id()
             corr_token = _correlation_set(correlation_id)
         op_token = _operation_set(op)
-        if _real_clock:
+        start = _gate_clock()
+        handle = None
+        if tracer.tracer is not None or (_OTEL_TRACE in _modules and start >= tracer.next_check):
+            handle = _start_span(name)
             start = _perf_counter()
-            handle = None
-            if tracer.tracer is not None or (
-                _OTEL_TRACE in _modules and start >= tracer.next_check
-            ):
-                handle = _start_span(name)
-                start = _perf_counter()
-        else:
-            handle = (
-                _start_span(name)
-                if tracer.tracer is not None
-                or (_OTEL_TRACE in _modules and _gate_clock() >= tracer.next_check)
-                else None
-            )
+        elif not _real_clock:
             start = _perf_counter()
         try:
             value = fn(*args, **kwargs)

@@ -4,7 +4,7 @@ Consecutive entries of one operation differ in a few values only: the timestamp,
 correlation id, the duration, the per-request / per-call values (the request id, the user
 id, the trace and span ids) and the resource figures (sampled once a second). The others
 (names, result type, error fields, service, environment, the level) repeat.
-``make_encoders`` returns encoders that keep, per operation, the JSON bytes around those
+``LineEncoders`` (one per writer) keep, per operation, the JSON bytes around those
 varying values (its slots), learnt from one entry rendered by the full path (``orjson`` of
 ``entry.entry_to_dict``) and used only if it reproduces that entry's line byte for byte;
 every later entry reuses it when its fixed values equal the learnt ones (text and None,
@@ -44,8 +44,6 @@ __all__ = [
     "LineEncoder",
     "LineEncoders",
     "Template",
-    "make_encoders",
-    "make_line_encoder",
 ]
 
 LineEncoder = Callable[[Record], "bytes | None"]
@@ -177,18 +175,6 @@ def _tables_match(dumps: Callable[[Any], bytes]) -> bool:
         for whole in (0, 1, 9, 10, 99, 100, 999)
         for fraction in range(1000)
     )
-
-
-def make_line_encoder() -> LineEncoder:
-    """A new encoder with its own templates (one per writer: used by one thread at a time)."""
-    return LineEncoders().encode
-
-
-def make_encoders() -> tuple[LineEncoder, BatchEncoder]:
-    """A new encoder of one record and one of a batch, sharing their templates (one pair
-    per writer: used by one thread at a time)."""
-    encoders = LineEncoders()
-    return encoders.encode, encoders.encode_many
 
 
 class LineEncoders:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rfs_monitoring.result_logging.entry import Record, entry_to_dict
-from rfs_monitoring.result_logging.fastline import BatchEncoder, make_encoders
+from rfs_monitoring.result_logging.fastline import BatchEncoder, LineEncoders
 from rfs_monitoring.result_logging.render import (
     DEFAULT_BOUNDS,
     Bounds,
@@ -104,7 +104,7 @@ class Writer:
         self.submitted = 0
         self.processed = 0
         self._thread: threading.Thread | None = None
-        self._encode_many: BatchEncoder | None = make_encoders()[1] if _HAS_ORJSON else None
+        self._encode_many: BatchEncoder | None = LineEncoders().encode_many if _HAS_ORJSON else None
         if background and start:
             self.start()
 
@@ -128,7 +128,7 @@ class Writer:
         self._event = threading.Event()
         self._lock = threading.Lock()
         # the parent's thread may have been inside the encoder: fresh templates
-        self._encode_many = make_encoders()[1] if _HAS_ORJSON else None
+        self._encode_many = LineEncoders().encode_many if _HAS_ORJSON else None
         self.submitted = self.processed = 0
         if self.background and not self._stopping:
             self.start()

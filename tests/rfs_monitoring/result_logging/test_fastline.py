@@ -25,8 +25,6 @@ from rfs_monitoring.result_logging.entry import FIELD_NAMES, entry_to_dict
 from rfs_monitoring.result_logging.fastline import (
     RELEARN_AFTER,
     LineEncoders,
-    make_encoders,
-    make_line_encoder,
 )
 from rfs_monitoring.result_logging.render import DEFAULT_BOUNDS, render_json
 from rfs_monitoring.result_logging.state import STATE
@@ -102,7 +100,7 @@ def _full_line(record: tuple[Any, ...]) -> bytes | None:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_records(), min_size=1, max_size=4))
 def test_template_lines_are_the_full_renderers_lines(batches: list[list[tuple[Any, ...]]]) -> None:
-    encode = make_line_encoder()
+    encode = LineEncoders().encode
     for records in batches:
         for record in records + records:  # twice: the second time from a learnt template
             line = encode(record)
@@ -121,7 +119,7 @@ def _orjson_fails(record: tuple[Any, ...]) -> bool:
 
 
 def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
-    encode = make_line_encoder()
+    encode = LineEncoders().encode
     base = dict.fromkeys(FIELD_NAMES)
     base.update(
         operation_name="op",
@@ -144,7 +142,7 @@ def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
 
 
 def test_templates_are_bounded_and_relearnt_after_the_cap() -> None:
-    encode = make_line_encoder()
+    encode = LineEncoders().encode
     values = dict.fromkeys(FIELD_NAMES)
     values.update(timestamp=10.5, correlation_id="c", result_type="success")
     values.update(processing_time_ms=1.0)
@@ -154,7 +152,7 @@ def test_templates_are_bounded_and_relearnt_after_the_cap() -> None:
 
 
 def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them() -> None:
-    encode = make_line_encoder()
+    encode = LineEncoders().encode
     values = dict.fromkeys(FIELD_NAMES)
     values.update(correlation_id="c", operation_name="op", result_type="success")
     values.update(processing_time_ms=1.0)
@@ -165,7 +163,7 @@ def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them()
 
 @pytest.mark.parametrize("field", ["memory_usage_mb", "cpu_usage_percent"])
 def test_floats_equal_but_spelled_differently_never_share_a_template(field: str) -> None:
-    encode = make_line_encoder()
+    encode = LineEncoders().encode
     for figure in (0.0, -0.0, 0, 1.0, 1, True, math.inf):
         values = dict.fromkeys(FIELD_NAMES)
         values.update(timestamp=1.0, correlation_id="c", operation_name="op")
@@ -227,7 +225,7 @@ def test_a_batch_of_records_and_items_is_written_in_order(records: list[tuple[An
 
 
 def test_durations_under_a_second_are_spelled_as_the_full_path_spells_them() -> None:
-    encode = make_line_encoder()
+    encode = LineEncoders().encode
     values = dict.fromkeys(FIELD_NAMES)
     values.update(timestamp=7.25, correlation_id="c", operation_name="op")
     values.update(result_type="success")
@@ -238,7 +236,7 @@ def test_durations_under_a_second_are_spelled_as_the_full_path_spells_them() -> 
 
 
 def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
-    _encode, encode_many = make_encoders()
+    encode_many = LineEncoders().encode_many
     values = dict.fromkeys(FIELD_NAMES)
     values.update(timestamp=7.25, correlation_id="c", operation_name="op")
     values.update(result_type="success", processing_time_ms=1.5)
