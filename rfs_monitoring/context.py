@@ -57,6 +57,13 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _log_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "rfs_log_context", default=MappingProxyType({})
 )
+_logged_call: contextvars.ContextVar[object] = contextvars.ContextVar(
+    "rfs_logged_call", default=None
+)
+"""The logged call running in this context (set around each call by
+``@log_result_operation``): its operation, or ``(operation, correlation id)`` when no
+correlation id was bound and the call made its own. That id is read as the bound one
+(``get_correlation_id``) until the call returns: one variable set per call, not two."""
 
 
 def new_correlation_id() -> str:
@@ -76,12 +83,16 @@ def get_correlation_id() -> str | None:
     (a fresh one when called without an id). Every logged operation binds its own id for
     its duration when none is bound, so its entries always carry one.
     """
-    return _correlation_id.get()
+    value = _correlation_id.get()
+    if value is None:  # inside a logged call that made its own id?
+        call = _logged_call.get()
+        if type(call) is tuple:
+            return call[1]  # type: ignore[no-any-return]
+    return value
 
 
-def peek_correlation_id() -> str | None:
-    """The current correlation id, or None (the same as ``get_correlation_id``)."""
-    return _correlation_id.get()
+peek_correlation_id = get_correlation_id
+"""The current correlation id, or None (the same as ``get_correlation_id``)."""
 
 
 def _checked(value: str) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "mask_label",
     "mask_text",
     "mask_text_unguarded",
+    "mask_user_id",
     "masking_stats",
 ]
 
@@ -50,8 +51,25 @@ Replacement = str | Callable[[re.Match[str]], str]
 _user_patterns: tuple[tuple[re.Pattern[str], Replacement], ...] = ()
 _lock = threading.Lock()
 _faults = [0]
-_labels: dict[str, str] = {}
-_LABEL_CACHE_SIZE = 4096
+_CACHE_SIZE = 4096
+
+
+class _Masked(dict[str, str]):
+    """``mask_text`` of each text looked up, kept for at most ``_CACHE_SIZE`` texts (all
+    dropped when full, and when a pattern is added or removed); a text whose masking
+    failed is not kept (each later failure is counted too)."""
+
+    def __missing__(self, text: str) -> str:
+        masked = mask_text(text)
+        if masked is not REDACTED_ON_ERROR:
+            if len(self) >= _CACHE_SIZE:
+                self.clear()
+            self[text] = masked
+        return masked
+
+
+_labels = _Masked()
+_user_ids = _Masked()  # its own: many distinct ids never push the labels out
 
 
 def masking_stats() -> dict[str, int]:
@@ -109,12 +127,14 @@ def add_masking_pattern(
     with _lock:
         _user_patterns = (*_user_patterns, entry)
         _labels.clear()
+        _user_ids.clear()
 
     def remove() -> None:
         global _user_patterns
         with _lock:
             _user_patterns = tuple(p for p in _user_patterns if p is not entry)
             _labels.clear()
+            _user_ids.clear()
 
     return remove
 
@@ -166,10 +186,14 @@ def mask_text(text: str) -> str:
 def mask_label(label: str) -> str:
     """``mask_text(label)``, cached per distinct label: for error codes, types and other
     label values that repeat (metric labels, the codes of exceptions); never raises."""
-    known = _labels.get(label)
-    if known is None:
-        known = mask_text(label)
-        if len(_labels) >= _LABEL_CACHE_SIZE:
-            _labels.clear()
-        _labels[label] = known
-    return known
+    try:
+        return _labels[label]
+    except TypeError:  # not hashable: not a str
+        return mask_text(label)
+
+
+def mask_user_id(user_id: object) -> str:
+    """``mask_text(str(user_id))``, cached per distinct id (a request's calls and a user's
+    requests repeat it; a cache of its own, so that many users never push the labels out).
+    Raises what ``str(user_id)`` raises."""
+    return _user_ids[user_id if type(user_id) is str else str(user_id)]

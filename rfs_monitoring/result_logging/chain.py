@@ -29,7 +29,7 @@ from rfs_monitoring.result_logging.state import STATE
 
 __all__ = ["log_flux_result", "observe_chain"]
 
-_correlation_get = _context._correlation_id.get
+_correlation_get = _context.get_correlation_id
 
 
 def observe_chain(kind: str, name: str, result: Result[Any, Any], elapsed_ms: float) -> None:

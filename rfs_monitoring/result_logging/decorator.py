@@ -30,8 +30,8 @@ from rfs_monitoring.result_logging.levels import LEVELS, parse_level
 from rfs_monitoring.result_logging.operation import (
     Operation,
     arg_getters,
+    call_var,
     correlation_var,
-    current_operation_var,
 )
 from rfs_monitoring.result_logging.outcome import (
     LAZY_ANY,
@@ -56,10 +56,9 @@ _OTEL_TRACE = "opentelemetry.trace"
 _tracer = _tracing.tracer_state
 _start_span = _tracing.start_span
 _correlation_get = correlation_var.get
-_correlation_set = correlation_var.set
-_correlation_reset = correlation_var.reset
-_operation_set = current_operation_var.set
-_operation_reset = current_operation_var.reset
+_call_get = call_var.get
+_call_set = call_var.set
+_call_reset = call_var.reset
 _pooled_id = pooled_correlation_id
 
 # Both wrappers inline the binding of the call's context (``operation.bind``) and the
@@ -91,14 +90,18 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
                 raise
             return measure(op, value, start, args, kwargs, LAZY_MONO)
         correlation_id = _correlation_get()
-        corr_token = None
-        if correlation_id is None:
-            try:
-                correlation_id = _pooled_id()
-            except IndexError:
-                correlation_id = fresh_correlation_id()
-            corr_token = _correlation_set(correlation_id)
-        op_token = _operation_set(op)
+        if correlation_id is not None:
+            token = _call_set(op)
+        else:
+            outer = _call_get()
+            if type(outer) is tuple:  # the id the enclosing logged call made
+                correlation_id = outer[1]
+            else:
+                try:
+                    correlation_id = _pooled_id()
+                except IndexError:
+                    correlation_id = fresh_correlation_id()
+            token = _call_set((op, correlation_id))
         start = _gate_clock()
         handle = None
         if tracer.tracer is not None or (_OTEL_TRACE in _modules and start >= tracer.next_check):
@@ -116,9 +119,7 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
                 cancelled(op, exc, start, correlation_id, args, kwargs, handle)
             raise
         finally:
-            _operation_reset(op_token)
-            if corr_token is not None:
-                _correlation_reset(corr_token)
+            _call_reset(token)
         return finish(op, value, start, correlation_id, args, kwargs, handle, None, LAZY_MONO)
 
     return async_wrapper
@@ -148,14 +149,18 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
                 raise
             return measure(op, value, start, args, kwargs, LAZY_ANY)
         correlation_id = _correlation_get()
-        corr_token = None
-        if correlation_id is None:
-            try:
-                correlation_id = _pooled_id()
-            except IndexError:
-                correlation_id = fresh_correlation_id()
-            corr_token = _correlation_set(correlation_id)
-        op_token = _operation_set(op)
+        if correlation_id is not None:
+            token = _call_set(op)
+        else:
+            outer = _call_get()
+            if type(outer) is tuple:  # the id the enclosing logged call made
+                correlation_id = outer[1]
+            else:
+                try:
+                    correlation_id = _pooled_id()
+                except IndexError:
+                    correlation_id = fresh_correlation_id()
+            token = _call_set((op, correlation_id))
         start = _gate_clock()
         handle = None
         if tracer.tracer is not None or (_OTEL_TRACE in _modules and start >= tracer.next_check):
@@ -173,9 +178,7 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
                 cancelled(op, exc, start, correlation_id, args, kwargs, handle)
             raise
         finally:
-            _operation_reset(op_token)
-            if corr_token is not None:
-                _correlation_reset(corr_token)
+            _call_reset(token)
         return finish(op, value, start, correlation_id, args, kwargs, handle, None, LAZY_ANY)
 
     return sync_wrapper

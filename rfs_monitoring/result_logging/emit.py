@@ -23,6 +23,7 @@ from rfs_monitoring import resources as _resources
 from rfs_monitoring import tracing as _tracing
 from rfs_monitoring.errors import APIError, error_code_of
 from rfs_monitoring.masking import mask_label, mask_text, mask_value
+from rfs_monitoring.masking.text import mask_user_id
 from rfs_monitoring.resources import resource_snapshot
 from rfs_monitoring.result import Result, Success
 from rfs_monitoring.result_logging.entry import (
@@ -239,7 +240,7 @@ def build_record(
         error_type,
         error_code,
         error_message,
-        None if user_id is None else mask_text(str(user_id)),
+        None if user_id is None else mask_user_id(user_id),
         _request_get(),
         state.service_name,
         state.environment,

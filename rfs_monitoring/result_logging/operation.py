@@ -18,9 +18,9 @@ __all__ = [
     "Operation",
     "arg_getters",
     "bind",
+    "call_var",
     "correlation_var",
     "current_operation",
-    "current_operation_var",
     "unbind",
 ]
 
@@ -116,37 +116,43 @@ def arg_getters(fn: Callable[..., Any], context_args: Iterable[str]) -> tuple[Ar
     return tuple(getters)
 
 
-current_operation_var: contextvars.ContextVar[Operation | None] = contextvars.ContextVar(
-    "rfs_current_operation", default=None
-)
-"""The operation running in this context (set around each logged call)."""
-current_operation = current_operation_var.get
-"""The operation running in this context (None outside any)."""
+call_var: contextvars.ContextVar[object] = _context._logged_call
+"""The logged call running in this context: its ``Operation``, or ``(Operation,
+correlation id)`` when it made its own id (see ``context._logged_call``)."""
 correlation_var = _context._correlation_id
 """The correlation id's context variable (read directly on the hot path)."""
 
 _correlation_get = correlation_var.get
-_operation_set = current_operation_var.set
-_operation_reset = current_operation_var.reset
+_call_get = call_var.get
+_call_set = call_var.set
 
-Bound = tuple[str, "contextvars.Token[str | None] | None", "contextvars.Token[Operation | None]"]
+
+def current_operation() -> Operation | None:
+    """The operation running in this context (None outside any)."""
+    call = _call_get()
+    if type(call) is tuple:
+        call = call[0]
+    return call  # type: ignore[return-value]
+
+
+Bound = tuple[str, "contextvars.Token[object]"]
 
 
 def bind(op: Operation) -> Bound:
-    """Bind ``op`` as the current operation and a correlation id (a fresh one when none is
-    bound); returns ``(correlation_id, tokens...)`` for ``unbind``."""
+    """Bind ``op`` as the running call, with a correlation id: the bound one, else the
+    id the enclosing logged call made, else a fresh one (bound with ``op``); returns
+    ``(correlation_id, token)`` for ``unbind``."""
     correlation_id = _correlation_get()
-    if correlation_id is None:
-        correlation_id = fresh_correlation_id()
-        return correlation_id, correlation_var.set(correlation_id), _operation_set(op)
-    return correlation_id, None, _operation_set(op)
+    if correlation_id is not None:
+        return correlation_id, _call_set(op)
+    outer = _call_get()
+    correlation_id = outer[1] if type(outer) is tuple else fresh_correlation_id()
+    return correlation_id, _call_set((op, correlation_id))
 
 
 def unbind(bound: Bound) -> None:
     """Undo ``bind``."""
-    _operation_reset(bound[2])
-    if bound[1] is not None:
-        correlation_var.reset(bound[1])
+    call_var.reset(bound[1])
 
 
 class Call:

@@ -37,6 +37,7 @@ from rfs_monitoring.masking import (
     masked_logger,
     masking_stats,
 )
+from rfs_monitoring.masking.text import mask_user_id
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -589,6 +590,41 @@ class TestCaches:
         assert mask_label(code) == f"password={MASK}"
         assert mask_label(code) is mask_label(code)
         assert mask_label("NOT_FOUND") == "NOT_FOUND"
+
+    @pytest.mark.parametrize("user_id", ["user-00042", "jane@example.com", 42, VISA])
+    def test_mask_user_id_is_mask_text_of_its_str_cached(self, user_id: object) -> None:
+        masked = mask_user_id(user_id)
+        assert masked == mask_text(str(user_id))
+        assert mask_user_id(user_id) is masked
+
+    def test_user_ids_seen_before_follow_a_pattern_added_or_removed(self) -> None:
+        assert mask_user_id("emp-7781") == "emp-7781"
+        remove = add_masking_pattern(r"emp-\d+", "emp-#")
+        try:
+            assert mask_user_id("emp-7781") == "emp-#"
+        finally:
+            remove()
+        assert mask_user_id("emp-7781") == "emp-7781"
+
+    def test_many_user_ids_never_push_the_labels_out(self) -> None:
+        label = mask_label("password=hunter2hunter2")
+        for i in range(5000):
+            assert mask_user_id(f"user-{i}") == f"user-{i}"
+        assert mask_label("password=hunter2hunter2") is label
+
+    def test_a_user_id_whose_masking_failed_is_not_kept(self) -> None:
+        def broken(match: object) -> str:
+            raise RuntimeError("replacement bug")
+
+        remove = add_masking_pattern(r"vip-\d+", broken)
+        try:
+            faults = masking_stats()["faults"]
+            assert mask_user_id("vip-1") == REDACTED_ON_ERROR
+            assert mask_user_id("vip-1") == REDACTED_ON_ERROR
+            assert masking_stats()["faults"] == faults + 2  # each failure counted
+        finally:
+            remove()
+        assert mask_user_id("vip-1") == "vip-1"
 
 
 class TestLogRecords:

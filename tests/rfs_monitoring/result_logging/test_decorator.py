@@ -411,6 +411,48 @@ class TestContextFields:
         assert op1.correlation_id != op2.correlation_id
 
     @pytest.mark.asyncio
+    async def test_nested_calls_share_the_id_the_outer_call_made(
+        self, entries: list[ResultLogEntry]
+    ) -> None:
+        seen: dict[str, str | None] = {}
+
+        @log_result_operation("leaf")
+        def leaf(tag: str) -> Success[int]:
+            seen[tag] = peek_correlation_id()
+            return Success(1)
+
+        @log_result_operation("lazy")
+        def lazy() -> MonoResult[int, str]:  # bound when the chain runs (operation.bind)
+            return MonoResult.from_value(1).log_step("lazy_step")
+
+        @log_result_operation("outer")
+        async def outer() -> Success[int]:
+            leaf("before")
+            with correlation_context("inner-block"):
+                leaf("in block")
+            await lazy()
+            leaf("after")
+            return Success(1)
+
+        await outer()
+        assert peek_correlation_id() is None
+        own = seen["before"]
+        assert own is not None
+        assert seen == {"before": own, "in block": "inner-block", "after": own}
+        by_name = {(e.operation_name, e.step_name): e.correlation_id for e in entries}
+        assert by_name == {
+            ("leaf", None): own,  # the last leaf's; the one in the block is checked below
+            ("lazy", "lazy_step"): own,  # the step names the lazy call's operation
+            ("lazy", None): own,
+            ("outer", None): own,
+        }
+        assert [e.correlation_id for e in entries if e.operation_name == "leaf"] == [
+            own,
+            "inner-block",
+            own,
+        ]
+
+    @pytest.mark.asyncio
     async def test_tasks_created_inside_keep_the_id(self, entries: list[ResultLogEntry]) -> None:
         @log_result_operation("child")
         async def child(n: int) -> Success[int]:
