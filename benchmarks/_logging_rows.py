@@ -27,7 +27,7 @@ from rfs_monitoring.context import (
 )
 from rfs_monitoring.result_logging.state import STATE
 
-__all__ = ["REQUEST_CALLS", "USERS", "Call", "Figures", "Variant", "writer_cpu"]
+__all__ = ["MANY_USERS", "REQUEST_CALLS", "USERS", "Call", "Figures", "Variant", "writer_cpu"]
 
 Call = Callable[..., Any]
 Figures = tuple[float, float, float]
@@ -35,6 +35,9 @@ REQUEST_CALLS = 4
 """Calls per simulated request in the (r) rows (a request id and correlation id each)."""
 USERS = 1000
 """Distinct user ids the (r) rows' requests are spread over."""
+MANY_USERS = 100_000
+"""Distinct user ids of the (r) row whose users outnumber the masked-id cache (4,096):
+each request's first call masks its id afresh."""
 
 
 def writer_cpu() -> float:
@@ -50,10 +53,13 @@ class Variant:
     """One row: a function, whether it is async, whether it logs (flush before CPU), and
     how the calls are bound: ``"context"`` (one correlation context for the round),
     ``"none"``, or ``"request"`` (a new request every ``REQUEST_CALLS`` calls, the user id
-    passed to each call)."""
+    passed to each call, one of ``users``)."""
 
-    def __init__(self, name: str, fn: Call, *, is_async: bool, logs: bool, mode: str) -> None:
+    def __init__(
+        self, name: str, fn: Call, *, is_async: bool, logs: bool, mode: str, users: int = USERS
+    ) -> None:
         self.name, self.fn, self.is_async, self.logs, self.mode = name, fn, is_async, logs, mode
+        self.users = users
         self.kind = "async" if is_async else "sync"
         self.samples: list[tuple[float, float, float]] = []
 
@@ -86,7 +92,7 @@ class Variant:
         the request's user id (a fresh string, as parsed from a path) passed to each call."""
         requests = max(1, number // REQUEST_CALLS)
         ids = [new_correlation_id() for _ in range(requests)]
-        picks = [_RANDOM.randrange(USERS) for _ in range(requests)]
+        picks = [_RANDOM.randrange(self.users) for _ in range(requests)]
         users = [f"user-{pick:05d}" for pick in picks]
         fn, calls, bind = self.fn, range(REQUEST_CALLS), structlog.contextvars.bind_contextvars
         reset = structlog.contextvars.reset_contextvars

@@ -18,7 +18,9 @@ Variants, each a trivial function returning ``Success(1)``, sync and async:
     and request id are bound as ``CorrelationIdMiddleware`` binds them, and each call
     passes the request's user id (``context_args=["user_id"]``, as the example app does;
     one of ``USERS`` users); the anchor's line carries the same request id (structlog's
-    contextvars, bound per request) and user id, so the lines are comparable;
+    contextvars, bound per request) and user id, so the lines are comparable; one sync row
+    spreads the requests over ``MANY_USERS`` users, more than the masked-id cache holds
+    (each request's first call masks its id afresh: an app with many active users);
 (c) below the log level, with and without metric recording;
 (d) rfs-framework 4.6.6's ``log_result_operation`` when importable (no dependency).
 
@@ -43,7 +45,7 @@ from typing import Any
 import orjson
 import structlog
 
-from benchmarks._logging_rows import REQUEST_CALLS, USERS, Call, Figures, Variant
+from benchmarks._logging_rows import MANY_USERS, REQUEST_CALLS, USERS, Call, Figures, Variant
 from benchmarks._util import table
 from rfs_monitoring import (
     ResultMetricsCollector,
@@ -278,6 +280,16 @@ def _variants(devnull_bytes: Any, devnull_text: Any) -> tuple[list[Variant], str
                 mode="request",
             ),
         ]
+    rows.append(
+        Variant(
+            f"(r) ours sync, per request, {MANY_USERS:,} users",
+            ours["user_sync"],
+            is_async=False,
+            logs=True,
+            mode="request",
+            users=MANY_USERS,
+        )
+    )
     rows += [
         Variant(
             "(c) below level, metrics on", ours["off"], is_async=False, logs=False, mode="context"
@@ -383,7 +395,8 @@ def run(quick: bool = False) -> str:
         "",
         f"Setup: {SETUP_LONG} ({app_note}); {number} calls per variant per round, {rounds} rounds, "
         f"medians; (r) rows: a new request (correlation + request id) every {REQUEST_CALLS} "
-        f"calls, user ids from {USERS} users passed via context_args.",
+        f"calls, user ids from {USERS:,} users passed via context_args (one row: from "
+        f"{MANY_USERS:,}, more than the masked-id cache holds).",
         "",
         _table(variants, med),
         "",

@@ -80,8 +80,10 @@ def get_correlation_id() -> str | None:
     """The correlation id bound in this context, or None when none is.
 
     Never generates or binds one: bind an id for a block with ``correlation_context()``
-    (a fresh one when called without an id). Every logged operation binds its own id for
-    its duration when none is bound, so its entries always carry one.
+    (a fresh one when called without an id). Every logged operation makes its own id for
+    its duration when none is bound, so its entries always carry one; inside such a call
+    (and in the calls, tasks and threads it starts with its context) that id is the one
+    returned, unless an id is bound there (``correlation_context``, ``set_correlation_id``).
     """
     value = _correlation_id.get()
     if value is None:  # inside a logged call that made its own id?
