@@ -201,6 +201,8 @@ class LineEncoders:
         self._cid: tuple[Any, bytes] = (object(), b"")  # the last correlation id, its JSON
         # the last (user id, request id, trace id, span id) and their JSON (none yet)
         self._ids: tuple[tuple[Any, ...], IdParts | None] = ((object(),), None)
+        # the last resource figures matched (compared by identity) and their JSON
+        self._figures: tuple[object, object, bytes, bytes] = (object(), object(), b"", b"")
         # durations under a second from the tables (else orjson), if they agree
         self._duration_limit = 1_000_000 if _tables_match(self._dumps) else 0
 
@@ -291,9 +293,13 @@ class LineEncoders:
         ):
             return None
         user, request, trace, span, _presence = parts
-        dumps, t = self._dumps, template
+        figures = self._figures  # sampled once a second: their JSON kept (by identity)
+        if memory is not figures[0] or cpu is not figures[1]:
+            dumps = self._dumps
+            figures = self._figures = (memory, cpu, dumps(memory), dumps(cpu))
+        t = template
         end: bytes = b"".join(
-            (t[6], user, t[7], request, t[8], dumps(memory), t[9], dumps(cpu), t[10], trace, t[11])
+            (t[6], user, t[7], request, t[8], figures[2], t[9], figures[3], t[10], trace, t[11])
         )
         end += span + t[12]
         template[1], template[2] = memory, cpu

@@ -362,6 +362,15 @@ class TestResourceFigures:
             assert encoders.encode(record) == _full_line(record), (memory, cpu)
         assert (encoders.misses, encoders.learnt) == (1, 1)
 
+    def test_figures_kept_across_requests_are_spelled_as_the_sample_changes(self) -> None:
+        encoders = LineEncoders()
+        samples = [(12.5, 3.0), (12.5, -0.0), (0.0, -0.0), (13.25, 0.5)]
+        for call in range(80):  # a new request per call, a new sample every 20 calls
+            memory, cpu = samples[call // 20]
+            record = _entry(memory_usage_mb=memory, cpu_usage_percent=cpu, request_id=f"req-{call}")
+            assert encoders.encode(record) == _full_line(record), (call, memory, cpu)
+        assert (encoders.misses, encoders.learnt) == (1, 1)
+
     @pytest.mark.parametrize("figure", [1, True, "12"])
     def test_a_figure_that_is_not_a_float_takes_the_full_path(self, figure: object) -> None:
         encoders = LineEncoders()
