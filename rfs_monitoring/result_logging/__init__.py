@@ -30,7 +30,8 @@ Modules, in the order of the data flow:
 - ``levels``: level names and the threshold rule; ``state``: the pipeline's state and counters;
 - ``operation``, ``decorator``, ``outcome``: the decorator and what a call's value becomes;
 - ``chain``: ``log_step`` / ``log_error`` entries and ``log_flux_result``;
-- ``emit``: building a record in the caller and handing it to listeners and the output;
+- ``emit``: building a record in the caller and handing it to listeners and the output
+  (``emit_entry``, one call per entry);
 - ``writer`` and ``render``: the queue, the writer thread, JSON / text lines;
 - ``processors`` (structlog), ``stdlib`` (root handler) and ``config`` (set up / tear down).
 """

@@ -16,13 +16,7 @@ from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.flux import FluxResult
 from rfs_monitoring.mono import set_chain_observer
 from rfs_monitoring.result import Result, Success
-from rfs_monitoring.result_logging.emit import (
-    Described,
-    build_record,
-    emit,
-    fresh_correlation_id,
-)
-from rfs_monitoring.result_logging.entry import FIELD_NAMES, Record
+from rfs_monitoring.result_logging.emit import SKIPPED, emit_entry, fresh_correlation_id
 from rfs_monitoring.result_logging.levels import LEVELS, parse_level
 from rfs_monitoring.result_logging.operation import current_operation
 from rfs_monitoring.result_logging.state import STATE
@@ -63,32 +57,15 @@ def observe_chain(kind: str, name: str, result: Result[Any, Any], elapsed_ms: fl
     if level < LEVELS.threshold(operation):
         return
     correlation_id = _correlation_get() or fresh_correlation_id()
-    if skipped:
-        record = build_record(
-            operation,
-            name,
-            result,
-            elapsed_ms,
-            correlation_id,
-            _NOT_AN_ERROR,
-            result_type=outcome,
-            level=level,
-        )
-        emit(level, _without_error(record))
-        return
-    emit(level, build_record(operation, name, result, elapsed_ms, correlation_id, level=level))
-
-
-_NOT_AN_ERROR: Described = ("", None, "")
-_ERROR_FIELDS = tuple(FIELD_NAMES.index(f) for f in ("error_type", "error_code", "error_message"))
-
-
-def _without_error(record: Record) -> Record:
-    """``record`` with its error fields unset (a skipped step describes no error)."""
-    values = list(record)
-    for index in _ERROR_FIELDS:
-        values[index] = None
-    return tuple(values)
+    emit_entry(
+        level,
+        operation,
+        name,
+        result,
+        elapsed_ms,
+        correlation_id,
+        result_type=SKIPPED if skipped else None,
+    )
 
 
 set_chain_observer(observe_chain)
@@ -142,7 +119,8 @@ def log_flux_result(
         summary_level = bad_level if failures else ok_level
         if summary_level >= threshold:
             summary = _summary(results, len(failures), metadata)
-            record = build_record(
+            emit_entry(
+                summary_level,
                 operation,
                 "flux_summary",
                 first,
@@ -150,12 +128,11 @@ def log_flux_result(
                 correlation_id,
                 None,
                 summary,
-                level=summary_level,
             )
-            emit(summary_level, record)
         if per_item_errors and bad_level >= threshold:
             for index, item in failures:
-                record = build_record(
+                emit_entry(
+                    bad_level,
                     operation,
                     "flux_item",
                     item,
@@ -163,9 +140,7 @@ def log_flux_result(
                     correlation_id,
                     None,
                     {"index": index},
-                    level=bad_level,
                 )
-                emit(bad_level, record)
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         STATE.entry_errors += 1
     return flux

@@ -1,9 +1,10 @@
 """Building an entry's record in the caller (masked, cheap) and handing it on.
 
-``build_record`` makes the ``Record`` of one entry; ``emit`` gives it to the entry
-listeners (``add_entry_listener``) and to the output: the writer when ``configure_logging``
-ran, else structlog when the application configured it, else the stdlib logger
-``rfs_monitoring.result``.
+``emit_entry`` makes the ``Record`` of one entry and gives it to the entry listeners
+(``add_entry_listener``) and to the output: the writer when ``configure_logging`` ran, else
+structlog when the application configured it, else the stdlib logger
+``rfs_monitoring.result``. One function does both: it runs once per logged call, and a
+call less is measurable there (``benchmarks/bench_logging.py``).
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ from rfs_monitoring.result_logging.levels import level_name
 from rfs_monitoring.result_logging.state import STATE
 
 __all__ = [
+    "SKIPPED",
     "Described",
     "EntryListener",
     "add_entry_listener",
-    "build_record",
     "describe_error",
-    "emit",
+    "emit_entry",
     "fresh_correlation_id",
     "pooled_correlation_id",
 ]
@@ -180,7 +181,8 @@ def _metadata(
     return (masked if isinstance(masked, dict) else {"_masked": masked}), user_id
 
 
-def build_record(
+def emit_entry(
+    level: int,
     operation: str,
     step: str | None,
     result: Result[Any, Any],
@@ -191,11 +193,12 @@ def build_record(
     handle: _tracing.SpanHandle | None = None,
     user_id: object = None,
     result_type: str | None = None,
-    level: int | None = None,
 ) -> Record:
-    """The masked record of one entry about ``result`` (values in ``FIELD_NAMES`` order).
+    """Emit one entry about ``result`` at ``level``: its masked record (values in
+    ``FIELD_NAMES`` order) to the listeners and the output; returns the record.
 
     Args:
+        level: the level it is emitted at (its name is the entry's ``level``).
         operation: the operation name.
         step: the chain step (None: the operation's own entry).
         result: the outcome.
@@ -205,8 +208,8 @@ def build_record(
         extra: metadata added after the bound log context.
         handle: the operation's span (its ids are the entry's trace ids).
         user_id: the user id (None: the bound one).
-        result_type: the entry's result type (None: "success" or "error" from ``result``).
-        level: the level it is emitted at (its name is the entry's ``level``).
+        result_type: the entry's result type (None: "success" or "error" from ``result``;
+            ``SKIPPED``: no error fields, ``result`` is not described).
     """
     ctx = _log_context_get()
     metadata: dict[str, Any] | None = None
@@ -215,6 +218,8 @@ def build_record(
     if type(result) is Success:
         success_type: str | None = type(result.value).__name__
         error_type = error_code = error_message = None
+    elif result_type == SKIPPED:  # a step that never ran describes no error
+        success_type = error_type = error_code = error_message = None
     else:
         success_type = None
         error_type, error_code, error_message = (
@@ -229,7 +234,7 @@ def build_record(
             _tracing.current_ids(handle) if handle is not None or _tracer.enabled else None
         ) or _NO_TRACE
     state = STATE
-    return (  # in FIELD_NAMES order: timestamp, correlation_id, operation_name, ...
+    record = (  # in FIELD_NAMES order: timestamp, correlation_id, operation_name, ...
         _wall(),
         correlation_id,
         operation,
@@ -249,22 +254,8 @@ def build_record(
         metadata,
         trace_id,
         span_id,
-        None if level is None else (_level_names_get(level) or level_name(level)),
+        _level_names_get(level) or level_name(level),
     )
-
-
-_NO_TRACE = (None, None)
-_LEVEL_NAMES = {value: level_name(value) for value in range(logging.DEBUG, logging.CRITICAL + 1)}
-_level_names_get = _LEVEL_NAMES.get
-_EVENTS = {True: "result_step", False: "result_operation"}
-_fallback_logger = logging.getLogger("rfs_monitoring.result")
-_modules = sys.modules
-_STEP = FIELD_NAMES.index("step_name")
-
-
-def emit(level: int, record: Record) -> None:
-    """Hand one entry to the listeners and to the output (writer or fallback)."""
-    state = STATE
     state.emitted += 1
     listeners = _listeners
     if listeners:
@@ -277,7 +268,7 @@ def emit(level: int, record: Record) -> None:
     writer = state.writer
     if writer is None:
         _emit_unconfigured(level, record)
-        return
+        return record
     # ``Writer.submit``'s common case inlined (a call less per entry): queued as it is
     queue = writer.queue
     size = len(queue)
@@ -286,8 +277,20 @@ def emit(level: int, record: Record) -> None:
         writer.submitted += 1
         if size + 1 == writer.wake_at:
             writer.wake()
-        return
+        return record
     writer.submit(record)  # full (dropped, counted), inline or stopping: the writer's path
+    return record
+
+
+SKIPPED = "skipped"
+"""The ``result_type`` of a log point that never ran (see ``chain.observe_chain``)."""
+_NO_TRACE = (None, None)
+_LEVEL_NAMES = {value: level_name(value) for value in range(logging.DEBUG, logging.CRITICAL + 1)}
+_level_names_get = _LEVEL_NAMES.get
+_EVENTS = {True: "result_step", False: "result_operation"}
+_fallback_logger = logging.getLogger("rfs_monitoring.result")
+_modules = sys.modules
+_STEP = FIELD_NAMES.index("step_name")
 
 
 def _emit_unconfigured(level: int, record: Record) -> None:

@@ -21,9 +21,8 @@ from rfs_monitoring.mono import MonoResult
 from rfs_monitoring.result import Failure, Result, Success, to_result
 from rfs_monitoring.result_logging.emit import (
     Described,
-    build_record,
     describe_error,
-    emit,
+    emit_entry,
     fresh_correlation_id,
 )
 from rfs_monitoring.result_logging.operation import Call, Operation
@@ -171,21 +170,18 @@ def finish(
                 user_id, extra = (
                     op.call_context(args, kwargs) if op.arg_getters or op.metadata else (None, None)
                 )
-                emit(
+                emit_entry(
                     level,
-                    build_record(
-                        op.name,
-                        None,
-                        result,
-                        elapsed_ms,
-                        correlation_id,
-                        described,
-                        extra,
-                        handle,
-                        user_id,
-                        None if ok else _failure_type(exception, described),
-                        level,
-                    ),
+                    op.name,
+                    None,
+                    result,
+                    elapsed_ms,
+                    correlation_id,
+                    described,
+                    extra,
+                    handle,
+                    user_id,
+                    None if ok else _failure_type(exception, described),
                 )
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         STATE.entry_errors += 1
@@ -230,7 +226,8 @@ def cancelled(
             user_id, extra = (
                 op.call_context(args, kwargs) if op.arg_getters or op.metadata else (None, None)
             )
-            record = build_record(
+            emit_entry(
+                op.error_level,
                 op.name,
                 None,
                 Failure(exc),
@@ -240,10 +237,8 @@ def cancelled(
                 extra,
                 handle,
                 user_id,
-                result_type=RESULT_CANCELLED,
-                level=op.error_level,
+                RESULT_CANCELLED,
             )
-            emit(op.error_level, record)
     except Exception:  # noqa: BLE001 - observability never raises into the caller
         STATE.entry_errors += 1
     finally:

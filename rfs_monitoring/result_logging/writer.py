@@ -43,7 +43,7 @@ ITEM_RECORD = 2
 """Item kind: a stdlib ``logging.LogRecord`` (rendered with the writer's formatter)."""
 
 Item = tuple[int, Any]
-"""``(kind, payload)``. An entry's ``Record`` may also be queued as it is (what ``emit``
+"""``(kind, payload)``. An entry's ``Record`` may also be queued as it is (what ``emit_entry``
 does: one object less per entry); a Record never has two values."""
 
 _BATCH = 512
@@ -94,7 +94,7 @@ class Writer:
         self.formatter = formatter
         self.bounds = bounds
         self.queue: collections.deque[Item | Record] = collections.deque()
-        """The queue (appended to by ``submit``, and by ``emit``'s inlined copy of it)."""
+        """The queue (appended to by ``submit``, and by ``emit_entry``'s inlined copy of it)."""
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._stopping = False
@@ -137,7 +137,7 @@ class Writer:
         """Queue (or, inline, write) one item or entry record; a full queue drops it,
         counted.
 
-        ``emit.emit`` inlines the first branch (the common case) for entries and calls
+        ``emit.emit_entry`` inlines the first branch (the common case) for entries and calls
         this for the rest: keep both alike (``test_faults.py::...::
         test_a_full_queue_drops_and_counts`` overflows through both, ``test_fastline.py::
         test_the_thread_is_woken_once_per_filling_by_both_paths`` wakes through both).

@@ -9,6 +9,7 @@ import io
 import json
 import types
 import typing
+from logging import ERROR, INFO
 from typing import Any
 
 import jsonschema
@@ -23,7 +24,7 @@ from rfs_monitoring.result_logging import (
     reset_logging,
     result_log_entry_schema,
 )
-from rfs_monitoring.result_logging.emit import build_record
+from rfs_monitoring.result_logging.emit import emit_entry
 from rfs_monitoring.result_logging.entry import (
     FIELD_NAMES,
     OPTIONAL_FIELDS,
@@ -208,7 +209,7 @@ class TestStats:
         }
 
     def test_entry_to_record_round_trip(self) -> None:
-        rec = build_record("op", "s", Success(1), -1.0, "c", None, {"k": "v"}, None, user_id="u")
+        rec = emit_entry(INFO, "op", "s", Success(1), -1.0, "c", None, {"k": "v"}, None, "u")
         entry = entry_from_record(rec)
         assert entry.processing_time_ms == 0.0
         assert entry.to_dict() == entry_to_dict(rec)
@@ -230,9 +231,11 @@ class TestStats:
             sink=io.StringIO(), background=False, service_name="svc", environment="env"
         )
         error = APIError.not_found("thing", 7)
-        rec = build_record("op", "step", Failure(error), 2.5, "cid", None, {"k": 1}, None, "u-1")
+        rec = emit_entry(
+            ERROR, "op", "step", Failure(error), 2.5, "cid", None, {"k": 1}, None, "u-1"
+        )
         data = entry_to_dict(rec)
-        assert list(data) == list(REQUIRED_FIELDS)  # no trace ids: tracing is off
+        assert list(data) == [*REQUIRED_FIELDS, "level"]  # no trace ids: tracing is off
         described = {k: v for k, v in data.items() if k not in ("timestamp", "error_message")}
         assert described == {
             "correlation_id": "cid",
@@ -250,5 +253,6 @@ class TestStats:
             "memory_usage_mb": data["memory_usage_mb"],
             "cpu_usage_percent": data["cpu_usage_percent"],
             "metadata": {"k": 1},
+            "level": "ERROR",
         }
         assert data["error_message"] == error.message

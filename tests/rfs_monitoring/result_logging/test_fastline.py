@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rfs_monitoring.result_logging.emit import emit
+from rfs_monitoring.result import Success
+from rfs_monitoring.result_logging.emit import emit_entry
 from rfs_monitoring.result_logging.entry import FIELD_NAMES, entry_to_dict
 from rfs_monitoring.result_logging.fastline import (
     RELEARN_AFTER,
@@ -215,7 +216,7 @@ def test_a_batch_of_records_and_items_is_written_in_order(records: list[tuple[An
     renderable = [r for r in records + records if _full_line(r) is not None]
     expected = []
     for index, record in enumerate(renderable):
-        # as emit() queues entries (the record itself), and as (kind, payload) items
+        # as emit_entry() queues entries (the record itself), and as (kind, payload) items
         writer.submit(record if index % 2 else (ITEM_ENTRY, record))
         expected.append(_full_line(record) or b"")
     writer.submit((ITEM_EVENT, {"event": "between"}))
@@ -282,20 +283,15 @@ def test_the_thread_is_woken_once_per_filling_by_both_paths(
     )
     woken: list[int] = []
     monkeypatch.setattr(writer, "wake", lambda: woken.append(len(writer.queue)))
-    values = dict.fromkeys(FIELD_NAMES)
-    values.update(timestamp=7.25, correlation_id="c", operation_name="op")
-    values.update(result_type="success", processing_time_ms=1.5, level="INFO")
-    values.update(service_name="svc", environment="test", success_type="int")  # valid
-    record = tuple(values[name] for name in FIELD_NAMES)
     writer.submit((ITEM_EVENT, {"event": "a"}))
     writer.submit((ITEM_EVENT, {"event": "b"}))
     writer.submit((ITEM_EVENT, {"event": "c"}))
     assert woken == [2]
-    writer.queue.clear()  # drained: the next filling wakes it again, through emit()
+    writer.queue.clear()  # drained: the next filling wakes it again, through emit_entry()
     monkeypatch.setattr(STATE, "writer", writer)
     before = STATE.dropped
     for _ in range(10):
-        emit(logging.INFO, record)
+        emit_entry(logging.INFO, "op", None, Success(1), 1.5, "c")
     assert woken == [2, 2]
     assert (len(writer.queue), writer.submitted, STATE.dropped - before) == (8, 11, 2)
 
