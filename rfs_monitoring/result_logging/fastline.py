@@ -15,6 +15,10 @@ full path writes (a Hypothesis property test compares both on arbitrary records)
 after the duration is kept per operation for the last values seen there (the next call of
 the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` and
 ``1.0 == 1`` being equal but spelled differently), the last correlation id by identity.
+A new request rebuilds that JSON from kept pieces: the user id's JSON (kept per id, at most
+``_MAX_TEXTS``), the correlation id's JSON as the request id's when they are one object (as
+``CorrelationIdMiddleware`` binds them), and the JSON after the request id (kept per
+template for the last figures and trace ids).
 
 An entry its operation's template cannot hold is rendered by the full path inside the
 encoder; a new template is learnt from it only when the operation has none, or after
@@ -62,6 +66,7 @@ RELEARN_AFTER = 32
 which the next miss learns a new template; the others take the plain full path."""
 
 _MAX_TEMPLATES = 1024
+_MAX_TEXTS = 4096
 _INDEX = {name: index for index, name in enumerate(FIELD_NAMES)}
 _METADATA, _MEMORY, _CPU = (
     _INDEX["metadata"],
@@ -87,6 +92,9 @@ _FIXED = tuple(
 """Compared by value (the operation name is the key a template is found under)."""
 _fixed_values = operator.itemgetter(*(_INDEX[name] for name in _FIXED))
 _ids = operator.itemgetter(_INDEX["user_id"], _INDEX["request_id"], _TRACE, _SPAN)
+_varying = operator.itemgetter(
+    _INDEX["user_id"], _INDEX["request_id"], _MEMORY, _CPU, _TRACE, _SPAN
+)
 # The hot loop reads these indexes as literals (no global lookup per entry): checked here.
 assert [_INDEX[name] for name in ("timestamp", "correlation_id", "operation_name")] == [0, 1, 2]
 assert [_INDEX[name] for name in _VARYING] == [5, 10, 11, 14, 15, 17, 18], FIELD_NAMES
@@ -108,8 +116,9 @@ correlation id up
 to the duration, then after each slot of ``_VARYING`` (a segment after a left-out trace id
 is empty; the last ends with the newline); then the values after the duration of the last
 entry matched (None: none since the last miss), the step name, the result type, and the
-JSON after the duration of that last entry]."""
-_MISSES, _LAST_TAIL, _LAST_END = 4, 13, 16
+JSON after the duration of that last entry, then (memory, CPU, trace id, span id, the
+JSON after the request id) of the last entry matched (None: none yet)]."""
+_MISSES, _LAST_TAIL, _LAST_END, _REST = 4, 13, 16, 17
 _AFTER_DURATION = slice(6, None)
 
 
@@ -145,7 +154,7 @@ def _template(
     traced = present[5] + 2 * present[6]
     head = (_fixed_values(record), record[_MEMORY], record[_CPU], traced, 0)
     # [13] _LAST_TAIL, [16] _LAST_END: set by the first entry matched; [14], [15]: step, result
-    return [*head, *segments, None, record[3], record[4], b""]
+    return [*head, *segments, None, record[3], record[4], b"", None]
 
 
 def _second_prefix(second: int) -> tuple[float, bytes]:
@@ -199,8 +208,7 @@ class LineEncoders:
         self._learning = False  # _miss() is checking a new template with encode()
         self._second, self._prefix = math.nan, b""  # the cached second and its line prefix
         self._cid: tuple[Any, bytes] = (object(), b"")  # the last correlation id, its JSON
-        # the last (user id, request id, trace id, span id) and their JSON (none yet)
-        self._ids: tuple[tuple[Any, ...], IdParts | None] = ((object(),), None)
+        self._users: dict[str, bytes] = {}  # user ids' JSON (they repeat across requests)
         # the last resource figures matched (compared by identity) and their JSON
         self._figures: tuple[object, object, bytes, bytes] = (object(), object(), b"", b"")
         # durations under a second from the tables (else orjson), if they agree
@@ -253,55 +261,71 @@ class LineEncoders:
                 self._learning = False
         return line
 
-    def _id_parts(self, ids: tuple[Any, ...]) -> IdParts | None:
-        """The JSON of (user id, request id, trace id, span id) as a template's slots take
-        it (a left-out trace id: empty) and their presence; None unless text or None."""
-        if ids == self._ids[0]:  # (text compared by value, as the fixed values are)
-            return self._ids[1]
-        user, request, trace, span = ids
-        if not (
-            type(user) in _TEXT
-            and type(request) in _TEXT
-            and type(trace) in _TEXT
-            and type(span) in _TEXT
-        ):
-            return None
-        dumps = self._dumps
-        parts = (
-            dumps(user),
-            dumps(request),
-            b"" if trace is None else dumps(trace),
-            b"" if span is None else dumps(span),
-            (trace is not None) + 2 * (span is not None),
-        )
-        self._ids = (ids, parts)
-        return parts
-
-    def _match(self, record: Record, template: Template | None) -> bytes | None:
+    def _match(
+        self, record: Record, template: Template | None, cid: object, cid_json: bytes
+    ) -> bytes | None:
         """The JSON after the duration of ``record`` when ``template`` holds it, kept with
         the record's values after the duration (the next entry with the same ones reuses
-        it: its request's); None for a miss."""
+        it: its request's); None for a miss. ``cid_json``: the JSON of the correlation id
+        ``cid`` (a request id that is the same object, as the middleware binds it, reuses
+        it); a user id's JSON is kept per id, the JSON after the request id per template
+        for the last figures and trace ids (compared by identity)."""
         if template is None or _fixed_values(record) != template[0]:
             return None
-        parts = self._id_parts(_ids(record))
-        memory, cpu = record[_MEMORY], record[_CPU]
+        user, request, memory, cpu, trace, span = _varying(record)
         if (
-            parts is None
-            or parts[4] != template[3]
+            (trace is not None) + 2 * (span is not None) != template[3]
             or type(memory) not in _FIGURE
             or type(cpu) not in _FIGURE
         ):
             return None
-        user, request, trace, span, _presence = parts
-        figures = self._figures  # sampled once a second: their JSON kept (by identity)
-        if memory is not figures[0] or cpu is not figures[1]:
-            dumps = self._dumps
-            figures = self._figures = (memory, cpu, dumps(memory), dumps(cpu))
+        dumps = self._dumps
+        if type(user) is str:
+            users = self._users
+            user_json = users.get(user)
+            if user_json is None:
+                if len(users) >= _MAX_TEXTS:
+                    users.clear()
+                user_json = users[user] = dumps(user)
+        elif user is None:
+            user_json = b"null"
+        else:
+            return None
+        if request is cid:
+            request_json = cid_json
+        elif type(request) is str or request is None:
+            request_json = dumps(request)
+        else:
+            return None
         t = template
-        end: bytes = b"".join(
-            (t[6], user, t[7], request, t[8], figures[2], t[9], figures[3], t[10], trace, t[11])
-        )
-        end += span + t[12]
+        rest = t[_REST]
+        if (
+            rest is None
+            or rest[0] is not memory
+            or rest[1] is not cpu
+            or rest[2] is not trace
+            or rest[3] is not span
+        ):
+            if type(trace) not in _TEXT or type(span) not in _TEXT:
+                return None
+            figures = self._figures  # sampled once a second: their JSON kept (by identity)
+            if memory is not figures[0] or cpu is not figures[1]:
+                figures = self._figures = (memory, cpu, dumps(memory), dumps(cpu))
+            after = b"".join(
+                (
+                    t[8],
+                    figures[2],
+                    t[9],
+                    figures[3],
+                    t[10],
+                    b"" if trace is None else dumps(trace),
+                    t[11],
+                    b"" if span is None else dumps(span),
+                    t[12],
+                )
+            )
+            rest = t[_REST] = (memory, cpu, trace, span, after)
+        end: bytes = b"".join((t[6], user_json, t[7], request_json, rest[4]))
         template[1], template[2] = memory, cpu
         template[_MISSES] = 0
         template[_LAST_TAIL] = record[_AFTER_DURATION]
@@ -340,7 +364,10 @@ class LineEncoders:
                         or record[14] is not template[1]  # memory_usage_mb
                         or record[15] is not template[2]  # cpu_usage_percent
                     ):
-                        end = match(record, template)
+                        value = record[1]  # the request's correlation id, encoded first: its
+                        if value is not cid and type(value) is str:  # request id reuses it
+                            cid, cid_json = value, dumps(value)
+                        end = match(record, template, cid, cid_json)
                         if end is None:
                             line = miss(record, template)
                             add(line if line is not None and len(line) <= limit else other(record))
@@ -386,10 +413,6 @@ class LineEncoders:
                     add(other(record))
         finally:
             self._second, self._prefix, self._cid = second, prefix, (cid, cid_json)
-
-
-IdParts = tuple[bytes, bytes, bytes, bytes, int]
-"""(user id, request id, trace id, span id JSON, trace presence: 1 trace id, 2 span id)."""
 
 
 def _declined(_record: Any) -> None:

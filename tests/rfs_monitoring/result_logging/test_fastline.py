@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rfs_monitoring.result import Success
+from rfs_monitoring.result_logging import fastline
 from rfs_monitoring.result_logging.emit import emit_entry
 from rfs_monitoring.result_logging.entry import FIELD_NAMES, entry_to_dict
 from rfs_monitoring.result_logging.fastline import (
@@ -322,6 +323,29 @@ class TestPerRequestValues:
             )
             assert encoders.encode(record) == _full_line(record), call
         assert (encoders.misses, encoders.learnt) == (1, 1)
+
+    @pytest.mark.parametrize("same_object", [True, False])
+    def test_request_ids_that_are_not_the_correlation_id_are_spelled_exactly(
+        self, same_object: bool
+    ) -> None:
+        encoders = LineEncoders()
+        for call in range(24):
+            correlation = f"corr-{call // 4}"
+            request = correlation if same_object else f"hdr-{call // 3}"  # another cadence
+            if call % 7 == 6:
+                request = "".join(correlation)  # equal text, another object
+            record = _entry(correlation_id=correlation, request_id=request, user_id="u")
+            assert encoders.encode(record) == _full_line(record), call
+        assert (encoders.misses, encoders.learnt) == (1, 1)
+
+    def test_user_ids_past_what_is_kept_are_spelled_exactly(self) -> None:
+        encoders = LineEncoders()
+        for call in range(fastline._MAX_TEXTS + 100):
+            record = _entry(correlation_id=f"c{call}", request_id=None, user_id=f"user-{call}")
+            assert encoders.encode(record) == _full_line(record), call
+        assert len(encoders._users) <= fastline._MAX_TEXTS
+        again = _entry(correlation_id="c", user_id="user-1")  # dropped from what is kept
+        assert encoders.encode(again) == _full_line(again)
 
     def test_values_a_slot_cannot_hold_take_the_full_path(self) -> None:
         encoders = LineEncoders()
