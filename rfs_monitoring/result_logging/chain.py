@@ -43,7 +43,7 @@ def observe_chain(kind: str, name: str, result: Result[Any, Any], elapsed_ms: fl
     if kind == "error" and ok:
         return
     skipped = kind == "skipped"
-    outcome = "skipped" if skipped else "success" if ok else "error"
+    outcome = SKIPPED if skipped else "success" if ok else "error"
     if _tracing.tracing_active():
         _tracing.span_event(name, {"rfs.step": name, "rfs.result_type": outcome})
     op = current_operation()

@@ -25,11 +25,11 @@ from rfs_monitoring import tracing as _tracing
 from rfs_monitoring.callables import is_async_callable
 from rfs_monitoring.errors import ConfigurationError, is_cancelled
 from rfs_monitoring.result import Failure, Success
-from rfs_monitoring.result_logging.emit import fresh_correlation_id, pooled_correlation_id
 from rfs_monitoring.result_logging.levels import LEVELS, parse_level
 from rfs_monitoring.result_logging.operation import (
     Operation,
     arg_getters,
+    bind_own,
     call_var,
     correlation_var,
 )
@@ -56,18 +56,19 @@ _OTEL_TRACE = "opentelemetry.trace"
 _tracer = _tracing.tracer_state
 _start_span = _tracing.start_span
 _correlation_get = correlation_var.get
-_call_get = call_var.get
 _call_set = call_var.set
 _call_reset = call_var.reset
-_pooled_id = pooled_correlation_id
+_bind_own = bind_own
 
-# Both wrappers inline the binding of the call's context (``operation.bind``) and the
-# tracing check instead of sharing a helper: a call less on every logged call (measured in
-# benchmarks/bench_logging.py). A span is started when a tracer is in use, or when
-# OpenTelemetry is loaded and the provider lookup is due (``TracerState.next_check``, on
-# ``time.perf_counter``'s scale): that check's reading is the duration's start with the real
-# duration clock (no clock read of its own); the start is read again after a span started
-# (a duration never includes the span's start) and from a test's clock when one is set.
+# Both wrappers inline the binding of the call's context (``operation.bind``) where a
+# correlation id is bound, and the tracing check, instead of sharing a helper: a call less
+# on every logged call (measured in benchmarks/bench_logging.py); where none is bound,
+# ``operation.bind_own`` binds the call with an id. A span is started when a tracer is in
+# use, or when OpenTelemetry is loaded and the provider lookup is due
+# (``TracerState.next_check``, on ``time.perf_counter``'s scale): that check's reading is
+# the duration's start with the real duration clock (no clock read of its own); the start
+# is read again after a span started (a duration never includes the span's start) and from
+# a test's clock when one is set.
 
 
 def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable[..., Any]:
@@ -93,15 +94,7 @@ def _async_wrapper(fn: Callable[..., Awaitable[Any]], op: Operation) -> Callable
         if correlation_id is not None:
             token = _call_set(op)
         else:
-            outer = _call_get()
-            if type(outer) is tuple:  # the id the enclosing logged call made
-                correlation_id = outer[1]
-            else:
-                try:
-                    correlation_id = _pooled_id()
-                except IndexError:
-                    correlation_id = fresh_correlation_id()
-            token = _call_set((op, correlation_id))
+            correlation_id, token = _bind_own(op)
         start = _gate_clock()
         handle = None
         if tracer.tracer is not None or (_OTEL_TRACE in _modules and start >= tracer.next_check):
@@ -152,15 +145,7 @@ def _sync_wrapper(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
         if correlation_id is not None:
             token = _call_set(op)
         else:
-            outer = _call_get()
-            if type(outer) is tuple:  # the id the enclosing logged call made
-                correlation_id = outer[1]
-            else:
-                try:
-                    correlation_id = _pooled_id()
-                except IndexError:
-                    correlation_id = fresh_correlation_id()
-            token = _call_set((op, correlation_id))
+            correlation_id, token = _bind_own(op)
         start = _gate_clock()
         handle = None
         if tracer.tracer is not None or (_OTEL_TRACE in _modules and start >= tracer.next_check):

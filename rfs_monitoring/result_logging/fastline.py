@@ -91,7 +91,6 @@ _FIXED = tuple(
 )
 """Compared by value (the operation name is the key a template is found under)."""
 _fixed_values = operator.itemgetter(*(_INDEX[name] for name in _FIXED))
-_ids = operator.itemgetter(_INDEX["user_id"], _INDEX["request_id"], _TRACE, _SPAN)
 _varying = operator.itemgetter(
     _INDEX["user_id"], _INDEX["request_id"], _MEMORY, _CPU, _TRACE, _SPAN
 )
@@ -125,10 +124,11 @@ _AFTER_DURATION = slice(6, None)
 def _holdable(record: Record) -> bool:
     """Whether a template can hold ``record``: text or None (metadata None), and floats
     (or None) as the resource figures."""
+    user, request, memory, cpu, trace, span = _varying(record)
     return (
         all(value is None or type(value) is str for value in _fixed_values(record))
-        and all(value is None or type(value) is str for value in _ids(record))
-        and all(value is None or type(value) is float for value in (record[_MEMORY], record[_CPU]))
+        and all(value is None or type(value) is str for value in (user, request, trace, span))
+        and all(value is None or type(value) is float for value in (memory, cpu))
     )
 
 

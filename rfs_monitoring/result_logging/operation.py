@@ -9,7 +9,7 @@ from typing import Any
 
 from rfs_monitoring import context as _context
 from rfs_monitoring.errors import ConfigurationError
-from rfs_monitoring.result_logging.emit import fresh_correlation_id
+from rfs_monitoring.result_logging.emit import fresh_correlation_id, pooled_correlation_id
 
 __all__ = [
     "ArgGetter",
@@ -18,6 +18,7 @@ __all__ = [
     "Operation",
     "arg_getters",
     "bind",
+    "bind_own",
     "call_var",
     "correlation_var",
     "current_operation",
@@ -125,6 +126,7 @@ correlation_var = _context._correlation_id
 _correlation_get = correlation_var.get
 _call_get = call_var.get
 _call_set = call_var.set
+_pooled_id = pooled_correlation_id
 
 
 def current_operation() -> Operation | None:
@@ -139,14 +141,26 @@ Bound = tuple[str, "contextvars.Token[object]"]
 
 
 def bind(op: Operation) -> Bound:
-    """Bind ``op`` as the running call, with a correlation id: the bound one, else the
-    id the enclosing logged call made, else a fresh one (bound with ``op``); returns
-    ``(correlation_id, token)`` for ``unbind``."""
+    """Bind ``op`` as the running call, with a correlation id: the bound one, else
+    ``bind_own``'s; returns ``(correlation_id, token)`` for ``unbind``."""
     correlation_id = _correlation_get()
     if correlation_id is not None:
         return correlation_id, _call_set(op)
+    return bind_own(op)
+
+
+def bind_own(op: Operation) -> Bound:
+    """Bind ``op`` as the running call where no correlation id is bound, with the id the
+    enclosing logged call made, else a fresh one: ``(op, id)`` in the one variable, read
+    by ``get_correlation_id``; returns ``(correlation_id, token)`` for ``unbind``."""
     outer = _call_get()
-    correlation_id = outer[1] if type(outer) is tuple else fresh_correlation_id()
+    if type(outer) is tuple:
+        correlation_id: str = outer[1]
+    else:
+        try:
+            correlation_id = _pooled_id()  # fresh_correlation_id's common case, inlined
+        except IndexError:
+            correlation_id = fresh_correlation_id()
     return correlation_id, _call_set((op, correlation_id))
 
 
