@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import urllib.parse
 
 from rfs_monitoring.alerts import AlertEvent, AlertStatus
@@ -105,6 +106,12 @@ class HistoryRow:
     message: str
 
 
+@functools.lru_cache(maxsize=4096)
+def _quoted(name: str) -> str:
+    """``name`` quoted for a query string (kept: the same names on every refresh)."""
+    return urllib.parse.quote(name, safe="")
+
+
 def operation_row(
     metrics: OperationMetrics, judged: tuple[HealthStatus, list[str]], link_prefix: str
 ) -> OperationRow:
@@ -113,7 +120,7 @@ def operation_row(
     seen = metrics.total_requests > 0
     return OperationRow(
         name=metrics.operation_name,
-        link=f"{link_prefix}{urllib.parse.quote(metrics.operation_name, safe='')}",
+        link=f"{link_prefix}{_quoted(metrics.operation_name)}",
         requests=f"{metrics.total_requests:,}",
         availability=pct(metrics.availability if seen else None),
         client_errors=pct(metrics.client_error_rate if seen else None),

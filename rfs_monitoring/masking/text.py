@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rfs_monitoring.errors import ConfigurationError
 from rfs_monitoring.masking.keyvalue import KEYVALUE_PASS
@@ -38,6 +38,7 @@ __all__ = [
     "mask_text_unguarded",
     "mask_user_id",
     "masking_stats",
+    "user_id_masks",
 ]
 
 REDACTED_ON_ERROR = "[REDACTED: masking failed]"
@@ -190,6 +191,11 @@ def mask_label(label: str) -> str:
         return _labels[label]
     except TypeError:  # not hashable: not a str
         return mask_text(label)
+
+
+user_id_masks: Mapping[str, str] = _user_ids
+"""``mask_user_id``'s cache, for a str id read by subscript on the hot path (no call):
+``user_id_masks[text]`` is ``mask_text(text)``, masked on first use."""
 
 
 def mask_user_id(user_id: object) -> str:

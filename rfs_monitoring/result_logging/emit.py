@@ -24,7 +24,7 @@ from rfs_monitoring import resources as _resources
 from rfs_monitoring import tracing as _tracing
 from rfs_monitoring.errors import APIError, error_code_of
 from rfs_monitoring.masking import mask_label, mask_text, mask_value
-from rfs_monitoring.masking.text import mask_user_id
+from rfs_monitoring.masking.text import mask_user_id, user_id_masks
 from rfs_monitoring.resources import resource_snapshot
 from rfs_monitoring.result import Result, Success
 from rfs_monitoring.result_logging.entry import (
@@ -66,6 +66,7 @@ _log_context_get = _context._log_context.get
 # the variable's default (empty, read-only), read in an empty context
 _NO_LOG_CONTEXT = contextvars.Context().run(_context._log_context.get)
 _wall = time.time
+_user_id_masks = user_id_masks
 _tracer = _tracing.tracer_state
 _sampler_slot = _resources._default  # [the default sampler or None]: read without a call
 
@@ -245,7 +246,11 @@ def emit_entry(
         error_type,
         error_code,
         error_message,
-        None if user_id is None else mask_user_id(user_id),
+        None
+        if user_id is None
+        else _user_id_masks[user_id]  # mask_user_id's common case, without a call
+        if type(user_id) is str
+        else mask_user_id(user_id),
         _request_get(),
         state.service_name,
         state.environment,

@@ -18,7 +18,8 @@ the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` an
 A new request rebuilds that JSON from kept pieces: the user id's JSON (kept per id, at most
 ``_MAX_TEXTS``), the correlation id's JSON as the request id's when they are one object (as
 ``CorrelationIdMiddleware`` binds them), and the JSON after the request id (kept per
-template for the last figures and trace ids).
+template for the last figures and trace ids). Where only the user and request ids differ
+from the last entry matched (the common new request), that happens in the loop itself.
 
 An entry its operation's template cannot hold is rendered by the full path inside the
 encoder; a new template is learnt from it only when the operation has none, or after
@@ -116,8 +117,9 @@ to the duration, then after each slot of ``_VARYING`` (a segment after a left-ou
 is empty; the last ends with the newline); then the values after the duration of the last
 entry matched (None: none since the last miss), the step name, the result type, and the
 JSON after the duration of that last entry, then (memory, CPU, trace id, span id, the
-JSON after the request id) of the last entry matched (None: none yet)]."""
-_MISSES, _LAST_TAIL, _LAST_END, _REST = 4, 13, 16, 17
+JSON after the request id) of the last entry matched (None: none yet), then that entry's
+values between the duration and the user id, and those after the request id]."""
+_MISSES, _LAST_TAIL, _LAST_END, _REST, _LAST_HEAD, _LAST_BACK = 4, 13, 16, 17, 18, 19
 _AFTER_DURATION = slice(6, None)
 
 
@@ -154,7 +156,7 @@ def _template(
     traced = present[5] + 2 * present[6]
     head = (_fixed_values(record), record[_MEMORY], record[_CPU], traced, 0)
     # [13] _LAST_TAIL, [16] _LAST_END: set by the first entry matched; [14], [15]: step, result
-    return [*head, *segments, None, record[3], record[4], b"", None]
+    return [*head, *segments, None, record[3], record[4], b"", None, None, None]
 
 
 def _second_prefix(second: int) -> tuple[float, bytes]:
@@ -281,12 +283,7 @@ class LineEncoders:
             return None
         dumps = self._dumps
         if type(user) is str:
-            users = self._users
-            user_json = users.get(user)
-            if user_json is None:
-                if len(users) >= _MAX_TEXTS:
-                    users.clear()
-                user_json = users[user] = dumps(user)
+            user_json = self._users.get(user) or self._user_json(user)
         elif user is None:
             user_json = b"null"
         else:
@@ -330,7 +327,17 @@ class LineEncoders:
         template[_MISSES] = 0
         template[_LAST_TAIL] = record[_AFTER_DURATION]
         template[_LAST_END] = end
+        template[_LAST_HEAD], template[_LAST_BACK] = record[6:10], record[12:]
         return end
+
+    def _user_json(self, user: str) -> bytes:
+        """A user id's JSON, kept (at most ``_MAX_TEXTS`` ids: emptied when full)."""
+        users = self._users
+        if len(users) >= _MAX_TEXTS:
+            users.clear()
+        user_json: bytes = self._dumps(user)
+        users[user] = user_json
+        return user_json
 
     def encode_many(
         self, items: Iterable[Any], add: Callable[[Any], object], limit: int, other: Fallback
@@ -340,13 +347,14 @@ class LineEncoders:
         timestamp, correlation id and duration are spelled as ``entry.entry_to_dict``
         spells them (the date-time prefix cached per second), the rest is the template's
         JSON for the last values after the duration seen (see ``_match``)."""
-        get, dumps, match, miss, full, duration_limit = (
+        get, dumps, match, miss, full, duration_limit, users_get = (
             self._templates.get,
             self._dumps,
             self._match,
             self._miss,
             self._full,
             self._duration_limit,
+            self._users.get,
         )
         second, prefix, (cid, cid_json) = self._second, self._prefix, self._cid
         try:
@@ -358,7 +366,7 @@ class LineEncoders:
                     template = get(record[2])  # 2: operation_name (indexes checked when loaded)
                     if (
                         template is None
-                        or record[6:] != template[13]  # 6: after the duration, 13: _LAST_TAIL
+                        or (tail := record[6:]) != template[13]  # after the duration; _LAST_TAIL
                         or record[3] != template[14]  # step_name
                         or record[4] != template[15]  # result_type
                         or record[14] is not template[1]  # memory_usage_mb
@@ -367,7 +375,45 @@ class LineEncoders:
                         value = record[1]  # the request's correlation id, encoded first: its
                         if value is not cid and type(value) is str:  # request id reuses it
                             cid, cid_json = value, dumps(value)
-                        end = match(record, template, cid, cid_json)
+                        end = None
+                        if (  # a new request's entry: only the user and request ids differ
+                            template is not None
+                            and template[13] is not None  # matched since the last miss
+                            and record[14] is template[1]
+                            and record[15] is template[2]
+                            and record[3] == template[14]
+                            and record[4] == template[15]
+                            and record[12:] == template[19]  # 19: _LAST_BACK
+                            and record[6:10] == template[18]  # 18: _LAST_HEAD
+                        ):
+                            user, request = record[10], record[11]
+                            user_json = (
+                                users_get(user) or self._user_json(user)
+                                if type(user) is str
+                                else b"null"
+                                if user is None
+                                else None
+                            )
+                            request_json = (
+                                cid_json
+                                if request is cid
+                                else dumps(request)
+                                if type(request) is str or request is None
+                                else None
+                            )
+                            if user_json is not None and request_json is not None:
+                                end = b"".join(
+                                    (
+                                        template[6],
+                                        user_json,
+                                        template[7],
+                                        request_json,
+                                        template[17][4],  # 17: _REST
+                                    )
+                                )
+                                template[13], template[16] = tail, end
+                        if end is None:
+                            end = match(record, template, cid, cid_json)
                         if end is None:
                             line = miss(record, template)
                             add(line if line is not None and len(line) <= limit else other(record))

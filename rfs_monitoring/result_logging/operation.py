@@ -43,6 +43,7 @@ class Operation:
         "record_metrics",
         "sample_rate",
         "threshold",
+        "user_at",
     )
 
     def __init__(
@@ -63,6 +64,10 @@ class Operation:
         self.metadata = dict(metadata) if metadata else None
         self.record_metrics = record_metrics
         self.threshold = 0
+        only = arg_getters[0] if len(arg_getters) == 1 and not self.metadata else None
+        self.user_at = only[1] if only is not None and only[0] == "user_id" else None
+        """With ``context_args=["user_id"]`` only and no metadata: the user id's position,
+        read in place of ``call_context`` when the call passed it there (else None)."""
 
     def call_context(
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any]

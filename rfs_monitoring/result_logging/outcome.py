@@ -167,9 +167,12 @@ def finish(
             if ok and op.sample_rate < 1.0 and random.random() >= op.sample_rate:
                 STATE.sampled_out += 1
             else:
-                user_id, extra = (
-                    op.call_context(args, kwargs) if op.arg_getters or op.metadata else (None, None)
-                )
+                user_id = extra = None
+                at = op.user_at  # the common context_args=["user_id"], read without a call
+                if at is not None and at < len(args) and not kwargs:
+                    user_id = args[at]
+                elif op.arg_getters or op.metadata:
+                    user_id, extra = op.call_context(args, kwargs)
                 emit_entry(
                     level,
                     op.name,

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from rfs_monitoring.result_logging.entry import Record, entry_to_dict
@@ -228,8 +229,8 @@ class Writer:
         if isinstance(items, list):
             batch = items
         else:
-            popleft = items.popleft
-            batch = [popleft() for _ in range(min(len(items), _BATCH))]
+            # popleft() called from C (an item is never None): no bytecode per item
+            batch = list(islice(iter(items.popleft, None), min(len(items), _BATCH)))
         count = len(batch)
         encode_many = self._encode_many if self.json else None
         if encode_many is not None:

@@ -353,6 +353,48 @@ class TestContextFields:
         assert second.user_id == "u2"
         assert second.metadata["tenant"] == "t9"
 
+    @pytest.mark.parametrize("is_async", [False, True])
+    def test_a_user_id_alone_is_read_wherever_the_call_passed_it(
+        self, entries: list[ResultLogEntry], is_async: bool
+    ) -> None:
+        # context_args=["user_id"] alone is read in place (no call_context): the same ids
+        def body(order: int, user_id: object = "anon", *rest: int, **extra: str) -> Success[int]:
+            return Success(order)
+
+        async def async_body(
+            order: int, user_id: object = "anon", *rest: int, **extra: str
+        ) -> Success[int]:
+            return Success(order)
+
+        op = log_result_operation("op", context_args=["user_id"])(async_body if is_async else body)
+        calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+            ((1, "u1"), {}),
+            ((1,), {"user_id": "u2"}),
+            ((1,), {}),
+            ((1, 42), {}),
+            ((1, "u3", 7, 8), {}),
+            ((1, "u4"), {"note": "x"}),
+            ((1, "4111 1111 1111 1111"), {}),
+            ((1, "u5"), {"user_id": "u6"}),  # twice: the call raises, the keyword's is logged
+        ]
+        for args, kwargs in calls:
+            try:
+                value = op(*args, **kwargs)
+                if is_async:
+                    asyncio.run(value)
+            except TypeError:
+                assert kwargs.get("user_id") == "u6"
+        assert [entry.user_id for entry in entries] == [
+            "u1",
+            "u2",
+            "anon",
+            "42",
+            "u3",
+            "u4",
+            f"{MASK}1111",
+            "u6",
+        ]
+
     def test_a_single_name_is_accepted(self, entries: list[ResultLogEntry]) -> None:
         @log_result_operation("kw", context_args="password")
         def kw(*, password: str) -> Success[int]:

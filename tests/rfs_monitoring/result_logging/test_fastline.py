@@ -347,6 +347,41 @@ class TestPerRequestValues:
         again = _entry(correlation_id="c", user_id="user-1")  # dropped from what is kept
         assert encoders.encode(again) == _full_line(again)
 
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("step_name", "validate"),
+            ("result_type", "error"),
+            ("success_type", "int"),
+            ("error_type", "ValueError"),
+            ("error_code", "E1"),
+            ("error_message", "bad"),
+            ("service_name", "other"),
+            ("environment", "prod"),
+            ("memory_usage_mb", -0.0),
+            ("cpu_usage_percent", -0.0),
+            ("cpu_usage_percent", 1.0),
+            ("trace_id", None),
+            ("span_id", None),
+            ("level", "ERROR"),
+        ],
+    )
+    def test_a_new_request_with_another_fixed_value_is_spelled_exactly(
+        self, field: str, value: object
+    ) -> None:
+        # a new request's entry reuses the JSON after the request id only when nothing
+        # but the user and request ids changed: each other value changed with them
+        encoders = LineEncoders()
+        traced = {"trace_id": "t" * 32, "span_id": "s" * 16}
+        figures = {"memory_usage_mb": 0.0, "cpu_usage_percent": 0.0}  # -0.0: equal, spelled apart
+        for call in range(6):
+            fields: dict[str, Any] = {**traced, **figures, "correlation_id": f"req-{call}"}
+            fields.update(request_id=fields["correlation_id"], user_id=f"user-{call}")
+            if call >= 3:
+                fields[field] = value
+            record = _entry(**fields)
+            assert encoders.encode(record) == _full_line(record), (call, field)
+
     def test_values_a_slot_cannot_hold_take_the_full_path(self) -> None:
         encoders = LineEncoders()
         cases: list[dict[str, Any]] = [
