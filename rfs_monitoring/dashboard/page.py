@@ -5,7 +5,10 @@ data, served by the router at ``<prefix>/static/``: the pages carry no inline st
 script, so they work under the router's ``default-src 'self'`` Content-Security-Policy).
 The environment autoescapes every value, so the view-model carries plain text; the charts'
 data travels in a JSON data block (``tojson``: HTML-safe, never executed) that the scripts
-(``charts.js``, ``dashboard.js``) draw at once, before their first poll.
+(``charts.js``, ``dashboard.js``) draw at once, before their first poll. The two long lists
+(the operations table and the operation selector) are written by the filters
+``operation_rows`` and ``option_tags``: the same HTML as a loop in the template, with one
+escape per row instead of one per value.
 """
 
 from __future__ import annotations
