@@ -147,15 +147,30 @@ def watch_call(item: pytest.Item) -> Generator[None, object, object]:
         outcome = yield
     except BaseException as exc:
         item.stash[_call_exception_key] = exc
-        add_note = getattr(exc, "add_note", None)  # Python 3.11+
         for helper in _end(previous):
-            if add_note is not None:
-                add_note(helper.describe())
+            _add_note(exc, helper.describe())
         raise
     forgotten = _end(previous)
     if forgotten:
         pytest.fail("\n".join(h.describe() for h in forgotten), pytrace=False)
     return outcome
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``; on Python 3.10, PEP 678's ``__notes__`` list itself (pytest
+    shows it there too)."""
+    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note(note)
+        return
+    notes = getattr(exc, "__notes__", None)
+    try:
+        if isinstance(notes, list):
+            notes.append(note)
+        else:
+            exc.__notes__ = [note]  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - an exception refusing attributes keeps its report
+        return
 
 
 def call_exception(item: pytest.Item) -> BaseException | None:

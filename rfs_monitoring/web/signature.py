@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from rfs_monitoring.errors import MissingExtraError
 from rfs_monitoring.mono import MonoResult
@@ -42,6 +42,12 @@ def _resolve(annotation: object, globalns: dict[str, Any]) -> object:
     return annotation
 
 
+def _is_class(annotation: object) -> TypeGuard[type[Any]]:
+    """Whether ``annotation`` is a class, which ``issubclass`` accepts: on Python 3.10
+    ``isinstance(dict[str, str], type)`` is true as well, and ``issubclass`` raises on it."""
+    return isinstance(annotation, type) and typing.get_origin(annotation) is None
+
+
 def success_type(annotation: object) -> object:
     """The success type ``T`` of a ``Result[T, E]``-like annotation, for ``response_model``.
 
@@ -57,7 +63,7 @@ def success_type(annotation: object) -> object:
         if origin is Failure or not args or args[0] is Any or isinstance(args[0], TypeVar):
             return _EMPTY
         return args[0]
-    if isinstance(annotation, type) and issubclass(annotation, (Result, MonoResult)):
+    if _is_class(annotation) and issubclass(annotation, (Result, MonoResult)):
         return _EMPTY
     return annotation
 
@@ -90,7 +96,7 @@ def fastapi_signature(func: Callable[..., Any]) -> tuple[inspect.Signature, str,
     ]
     success = success_type(_resolve(signature.return_annotation, globalns))
     for param in params:
-        if isinstance(param.annotation, type) and issubclass(param.annotation, Request):
+        if _is_class(param.annotation) and issubclass(param.annotation, Request):
             return (
                 signature.replace(parameters=params, return_annotation=success),
                 param.name,

@@ -129,8 +129,11 @@ LAZY_HOOK_PROGRAM = """
 
     HEAVY = ("asyncio", "structlog", "sqlite3", "rfs_monitoring.strategies",
              "rfs_monitoring.result_logging", "rfs_monitoring.metrics")
-    # under `coverage run` (subprocess patch) coverage itself loads sqlite3 for its data file
-    OWN = ("sqlite3",) if "coverage" in sys.modules else ()
+    # under `coverage run` (subprocess patch) coverage itself loads sqlite3 for its data file;
+    # on Python 3.10 Hypothesis imports unittest.mock, which imports asyncio
+    OWN = (("sqlite3",) if "coverage" in sys.modules else ()) + (
+        ("asyncio",) if sys.version_info < (3, 11) else ()
+    )
     print(sorted(name for name in HEAVY if name in sys.modules and name not in OWN))
 
     from rfs_monitoring.strategies import REGISTERED_TYPES

@@ -14,7 +14,7 @@ import pytest
 
 from pytest_rfs import echo
 from pytest_rfs.frames import call_site
-from pytest_rfs.misuse import PendingHelper, exception_chain
+from pytest_rfs.misuse import PendingHelper, _add_note, exception_chain
 from pytest_rfs.mono_assertions import assert_mono_result_error, assert_mono_result_success
 from rfs_monitoring import Failure, MonoResult, Success
 
@@ -304,3 +304,31 @@ class TestPendingHelper:
 
     def test_runs_under_asyncio_run(self) -> None:
         assert asyncio.run(assert_mono_result_success(Success(2))) == 2
+
+
+class TestNotesWithoutAddNote:
+    """Python 3.10 has no ``add_note``: the note goes into PEP 678's ``__notes__``, which
+    pytest shows on every version (run here on exceptions hiding ``add_note``)."""
+
+    class Old(Exception):
+        add_note = None  # as on Python 3.10
+
+    def test_a_note_starts_the_list(self) -> None:
+        exc = self.Old("boom")
+        _add_note(exc, "did you forget await?")
+        assert exc.__notes__ == ["did you forget await?"]
+
+    def test_a_note_joins_the_notes_already_there(self) -> None:
+        exc = self.Old("boom")
+        exc.__notes__ = ["first"]
+        _add_note(exc, "second")
+        assert exc.__notes__ == ["first", "second"]
+
+    class Frozen(Old):
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError(name)
+
+    def test_an_exception_refusing_attributes_keeps_its_report(self) -> None:
+        exc = self.Frozen("boom")
+        _add_note(exc, "note")  # no error raised over the test's own
+        assert not hasattr(exc, "__notes__")

@@ -11,6 +11,7 @@ uvicorn's access log and the library's own loggers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import importlib
 import io
@@ -84,7 +85,8 @@ class TestMetricOutputs:
         collector = ResultMetricsCollector(archive=archive, max_error_groups=1000)
         record_metrics(collector)
         assert collector.checkpoint() >= 1
-        with sqlite3.connect(tmp_path / "metrics.db") as db:
+        # sqlite3's own context manager commits but never closes (Python 3.13 warns)
+        with contextlib.closing(sqlite3.connect(tmp_path / "metrics.db")) as db:
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             rows = [repr(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"')]
         assert rows

@@ -81,6 +81,18 @@ class TestSignature:
         want = inspect.Signature.empty if expected == "empty" else expected
         assert success_type(annotation) is want
 
+    def test_generic_aliases_in_parameters_and_the_return_pass_through(self) -> None:
+        # Python 3.10 counts list[int] as an instance of type, and issubclass raises on it
+        @handle_result
+        async def endpoint(body: dict[str, str], tags: list[int]) -> dict[str, str]:
+            return body
+
+        sig = inspect.signature(endpoint)
+        assert sig.parameters["body"].annotation == dict[str, str]
+        assert sig.parameters["tags"].annotation == list[int]
+        assert sig.return_annotation == dict[str, str]
+        assert sig.parameters["_rfs_request"].annotation is Request
+
     def test_returns_result(self) -> None:
         assert returns_result(get_performance_metrics)
         assert not returns_result(plain_model)
