@@ -168,11 +168,12 @@ def finish(
                 STATE.sampled_out += 1
             else:
                 user_id = extra = None
-                at = op.user_at  # the common context_args=["user_id"], read without a call
-                if at is not None and at < len(args) and not kwargs:
-                    user_id = args[at]
-                elif op.arg_getters or op.metadata:
-                    user_id, extra = op.call_context(args, kwargs)
+                if op.arg_getters or op.metadata:
+                    at = op.user_at  # the common context_args=["user_id"], read without a call
+                    if at is not None and at < len(args) and not kwargs:
+                        user_id = args[at]
+                    else:
+                        user_id, extra = op.call_context(args, kwargs)
                 emit_entry(
                     level,
                     op.name,
