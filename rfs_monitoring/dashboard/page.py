@@ -59,6 +59,15 @@ _OPERATION_ROW = (
 _SEPARATOR = "\x00"
 
 
+def _escaped(values: tuple[str, ...]) -> list[str]:
+    """Each of ``values`` escaped as Jinja escapes it, in one ``escape`` call for them all
+    (one per value when one holds the separator)."""
+    joined = _SEPARATOR.join(values)
+    if joined.count(_SEPARATOR) == len(values) - 1:
+        return str(escape(joined)).split(_SEPARATOR)
+    return [str(escape(value)) for value in values]
+
+
 def operation_rows(rows: list[OperationRow]) -> Markup:
     """The rows of the page's operations table (``|operation_rows`` in ``page.html``):
     what a template loop over the rows would write, each value escaped as Jinja escapes
@@ -84,28 +93,19 @@ def operation_rows(rows: list[OperationRow]) -> Markup:
             op.reasons,
             op.status,
         )
-        joined = _SEPARATOR.join(values)
-        if joined.count(_SEPARATOR) == len(values) - 1:  # no value holds the separator
-            escaped = str(escape(joined)).split(_SEPARATOR)
-        else:
-            escaped = [str(escape(value)) for value in values]
-        out.append(_OPERATION_ROW.format(*escaped))
+        out.append(_OPERATION_ROW.format(*_escaped(values)))
         query.pause()  # a long table: the event loop's turns in between (``render_page``)
     return Markup("".join(out))
 
 
 def option_tags(options: list[Option], all_label: str | None = None) -> Markup:
     """The ``<option>`` tags of a selector (``|option_tags`` in ``page.html``), as a template
-    loop would write them, each row's values escaped in one call (``operation_rows``);
+    loop would write them, each option's values escaped in one call (``_escaped``);
     ``all_label``: the text of the option valued ``"*"`` (all operations)."""
     out = []
     for option in options:
         label = all_label if all_label is not None and option.value == "*" else option.label
-        joined = f"{option.value}{_SEPARATOR}{label}"
-        if joined.count(_SEPARATOR) == 1:
-            value, text = str(escape(joined)).split(_SEPARATOR)
-        else:
-            value, text = str(escape(option.value)), str(escape(label))
+        value, text = _escaped((option.value, label))
         chosen = " selected" if option.selected else ""
         out.append(f'<option value="{value}"{chosen}>{text}</option>')
         query.pause()

@@ -66,7 +66,6 @@ _log_context_get = _context._log_context.get
 # the variable's default (empty, read-only), read in an empty context
 _NO_LOG_CONTEXT = contextvars.Context().run(_context._log_context.get)
 _wall = time.time
-_user_id_masks = user_id_masks
 _tracer = _tracing.tracer_state
 _sampler_slot = _resources._default  # [the default sampler or None]: read without a call
 
@@ -248,7 +247,7 @@ def emit_entry(
         error_message,
         None
         if user_id is None
-        else _user_id_masks[user_id]  # mask_user_id's common case, without a call
+        else user_id_masks[user_id]  # mask_user_id's common case, without a call
         if type(user_id) is str
         else mask_user_id(user_id),
         _request_get(),

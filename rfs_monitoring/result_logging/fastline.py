@@ -18,8 +18,9 @@ the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` an
 A new request rebuilds that JSON from kept pieces: the user id's JSON (kept per id, at most
 ``_MAX_TEXTS``), the correlation id's JSON as the request id's when they are one object (as
 ``CorrelationIdMiddleware`` binds them), and the JSON after the request id (kept per
-template for the last figures and trace ids). Where only the user and request ids differ
-from the last entry matched (the common new request), that happens in the loop itself.
+template for the last figures and trace ids); where only the user and request ids differ
+from the last entry matched (the common new request), that entry's JSON after the request
+id is reused without checking its values again.
 
 An entry its operation's template cannot hold is rendered by the full path inside the
 encoder; a new template is learnt from it only when the operation has none, or after
@@ -270,18 +271,24 @@ class LineEncoders:
         the record's values after the duration (the next entry with the same ones reuses
         it: its request's); None for a miss. ``cid_json``: the JSON of the correlation id
         ``cid`` (a request id that is the same object, as the middleware binds it, reuses
-        it); a user id's JSON is kept per id, the JSON after the request id per template
-        for the last figures and trace ids (compared by identity)."""
-        if template is None or _fixed_values(record) != template[0]:
+        it); a user id's JSON is kept per id. A new request whose other values are the last
+        entry's (the common case) reuses that entry's JSON after the request id; else it is
+        ``_rest``'s."""
+        if template is None:
             return None
-        user, request, memory, cpu, trace, span = _varying(record)
-        if (
-            (trace is not None) + 2 * (span is not None) != template[3]
-            or type(memory) not in _FIGURE
-            or type(cpu) not in _FIGURE
-        ):
+        same = (  # only the user and request ids differ from the last entry matched
+            template[_LAST_TAIL] is not None
+            and record[14] is template[1]  # the figures by identity (see ``Template``)
+            and record[15] is template[2]
+            and record[3] == template[14]
+            and record[4] == template[15]
+            and record[12:] == template[_LAST_BACK]
+            and record[6:10] == template[_LAST_HEAD]
+        )
+        rest = template[_REST] if same else self._rest(record, template)
+        if rest is None:
             return None
-        dumps = self._dumps
+        user, request = record[10], record[11]
         if type(user) is str:
             user_json = self._users.get(user) or self._user_json(user)
         elif user is None:
@@ -291,44 +298,62 @@ class LineEncoders:
         if request is cid:
             request_json = cid_json
         elif type(request) is str or request is None:
-            request_json = dumps(request)
+            request_json = self._dumps(request)
         else:
             return None
-        t = template
-        rest = t[_REST]
-        if (
-            rest is None
-            or rest[0] is not memory
-            or rest[1] is not cpu
-            or rest[2] is not trace
-            or rest[3] is not span
-        ):
-            if type(trace) not in _TEXT or type(span) not in _TEXT:
-                return None
-            figures = self._figures  # sampled once a second: their JSON kept (by identity)
-            if memory is not figures[0] or cpu is not figures[1]:
-                figures = self._figures = (memory, cpu, dumps(memory), dumps(cpu))
-            after = b"".join(
-                (
-                    t[8],
-                    figures[2],
-                    t[9],
-                    figures[3],
-                    t[10],
-                    b"" if trace is None else dumps(trace),
-                    t[11],
-                    b"" if span is None else dumps(span),
-                    t[12],
-                )
-            )
-            rest = t[_REST] = (memory, cpu, trace, span, after)
-        end: bytes = b"".join((t[6], user_json, t[7], request_json, rest[4]))
-        template[1], template[2] = memory, cpu
-        template[_MISSES] = 0
+        end: bytes = b"".join((template[6], user_json, template[7], request_json, rest[4]))
         template[_LAST_TAIL] = record[_AFTER_DURATION]
         template[_LAST_END] = end
-        template[_LAST_HEAD], template[_LAST_BACK] = record[6:10], record[12:]
+        if not same:
+            template[1], template[2] = record[_MEMORY], record[_CPU]
+            template[_MISSES] = 0
+            template[_LAST_HEAD], template[_LAST_BACK] = record[6:10], record[12:]
         return end
+
+    def _rest(self, record: Record, template: Template) -> tuple[Any, ...] | None:
+        """``(memory, CPU, trace id, span id, the JSON after the request id)`` of ``record``
+        when ``template`` holds its values but the ids (None for a miss): kept per template
+        for the last figures and trace ids (compared by identity)."""
+        if _fixed_values(record) != template[0]:
+            return None
+        memory, cpu, trace, span = record[_MEMORY], record[_CPU], record[_TRACE], record[_SPAN]
+        if (
+            (trace is not None) + 2 * (span is not None) != template[3]
+            or type(memory) not in _FIGURE
+            or type(cpu) not in _FIGURE
+        ):
+            return None
+        rest: tuple[Any, ...] | None = template[_REST]
+        if (
+            rest is not None
+            and rest[0] is memory
+            and rest[1] is cpu
+            and rest[2] is trace
+            and rest[3] is span
+        ):
+            return rest
+        if type(trace) not in _TEXT or type(span) not in _TEXT:
+            return None
+        dumps = self._dumps
+        figures = self._figures  # sampled once a second: their JSON kept (by identity)
+        if memory is not figures[0] or cpu is not figures[1]:
+            figures = self._figures = (memory, cpu, dumps(memory), dumps(cpu))
+        t = template
+        after = b"".join(
+            (
+                t[8],
+                figures[2],
+                t[9],
+                figures[3],
+                t[10],
+                b"" if trace is None else dumps(trace),
+                t[11],
+                b"" if span is None else dumps(span),
+                t[12],
+            )
+        )
+        rest = t[_REST] = (memory, cpu, trace, span, after)
+        return rest
 
     def _user_json(self, user: str) -> bytes:
         """A user id's JSON, kept (at most ``_MAX_TEXTS`` ids: emptied when full)."""
@@ -347,14 +372,13 @@ class LineEncoders:
         timestamp, correlation id and duration are spelled as ``entry.entry_to_dict``
         spells them (the date-time prefix cached per second), the rest is the template's
         JSON for the last values after the duration seen (see ``_match``)."""
-        get, dumps, match, miss, full, duration_limit, users_get = (
+        get, dumps, match, miss, full, duration_limit = (
             self._templates.get,
             self._dumps,
             self._match,
             self._miss,
             self._full,
             self._duration_limit,
-            self._users.get,
         )
         second, prefix, (cid, cid_json) = self._second, self._prefix, self._cid
         try:
@@ -366,7 +390,7 @@ class LineEncoders:
                     template = get(record[2])  # 2: operation_name (indexes checked when loaded)
                     if (
                         template is None
-                        or (tail := record[6:]) != template[13]  # after the duration; _LAST_TAIL
+                        or record[6:] != template[13]  # 6: after the duration, 13: _LAST_TAIL
                         or record[3] != template[14]  # step_name
                         or record[4] != template[15]  # result_type
                         or record[14] is not template[1]  # memory_usage_mb
@@ -375,45 +399,7 @@ class LineEncoders:
                         value = record[1]  # the request's correlation id, encoded first: its
                         if value is not cid and type(value) is str:  # request id reuses it
                             cid, cid_json = value, dumps(value)
-                        end = None
-                        if (  # a new request's entry: only the user and request ids differ
-                            template is not None
-                            and template[13] is not None  # matched since the last miss
-                            and record[14] is template[1]
-                            and record[15] is template[2]
-                            and record[3] == template[14]
-                            and record[4] == template[15]
-                            and record[12:] == template[19]  # 19: _LAST_BACK
-                            and record[6:10] == template[18]  # 18: _LAST_HEAD
-                        ):
-                            user, request = record[10], record[11]
-                            user_json = (
-                                users_get(user) or self._user_json(user)
-                                if type(user) is str
-                                else b"null"
-                                if user is None
-                                else None
-                            )
-                            request_json = (
-                                cid_json
-                                if request is cid
-                                else dumps(request)
-                                if type(request) is str or request is None
-                                else None
-                            )
-                            if user_json is not None and request_json is not None:
-                                end = b"".join(
-                                    (
-                                        template[6],
-                                        user_json,
-                                        template[7],
-                                        request_json,
-                                        template[17][4],  # 17: _REST
-                                    )
-                                )
-                                template[13], template[16] = tail, end
-                        if end is None:
-                            end = match(record, template, cid, cid_json)
+                        end = match(record, template, cid, cid_json)
                         if end is None:
                             line = miss(record, template)
                             add(line if line is not None and len(line) <= limit else other(record))
