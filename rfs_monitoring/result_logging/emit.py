@@ -28,7 +28,7 @@ from rfs_monitoring.masking.text import mask_user_id, user_id_masks
 from rfs_monitoring.resources import resource_snapshot
 from rfs_monitoring.result import Result, Success
 from rfs_monitoring.result_logging.entry import (
-    FIELD_NAMES,
+    RECORD_FIELDS,
     Record,
     ResultLogEntry,
     entry_from_record,
@@ -195,7 +195,7 @@ def emit_entry(
     result_type: str | None = None,
 ) -> Record:
     """Emit one entry about ``result`` at ``level``: its masked record (values in
-    ``FIELD_NAMES`` order) to the listeners and the output; returns the record.
+    ``RECORD_FIELDS`` order) to the listeners and the output; returns the record.
 
     Args:
         level: the level it is emitted at (its name is the entry's ``level``).
@@ -234,23 +234,23 @@ def emit_entry(
             _tracing.current_ids(handle) if handle is not None or _tracer.enabled else None
         ) or _NO_TRACE
     state = STATE
-    record = (  # in FIELD_NAMES order: timestamp, correlation_id, operation_name, ...
+    record = (  # in RECORD_FIELDS order: timestamp, duration, correlation_id, ...
         _wall(),
+        elapsed_ms if elapsed_ms > 0.0 else 0.0,
         correlation_id,
         operation,
-        step,
-        result_type or ("success" if success_type is not None else "error"),
-        elapsed_ms if elapsed_ms > 0.0 else 0.0,
-        success_type,
-        error_type,
-        error_code,
-        error_message,
         None
         if user_id is None
         else user_id_masks[user_id]  # mask_user_id's common case, without a call
         if type(user_id) is str
         else mask_user_id(user_id),
         _request_get(),
+        step,
+        result_type or ("success" if success_type is not None else "error"),
+        success_type,
+        error_type,
+        error_code,
+        error_message,
         state.service_name,
         state.environment,
         rss,
@@ -294,7 +294,7 @@ _level_names_get = _LEVEL_NAMES.get
 _EVENTS = {True: "result_step", False: "result_operation"}
 _fallback_logger = logging.getLogger("rfs_monitoring.result")
 _modules = sys.modules
-_STEP = FIELD_NAMES.index("step_name")
+_STEP = RECORD_FIELDS.index("step_name")
 
 
 def _emit_unconfigured(level: int, record: Record) -> None:

@@ -1,11 +1,11 @@
 """The log entry: one field table, and everything derived from it.
 
 ``ResultLogEntry``'s dataclass fields are the table: their order is the order of the keys
-in the JSON object and of the values in a ``Record`` (the tuple an entry travels as from
-the caller to the writer thread); the fields marked ``omitted_when_none`` are left out of
-the JSON object when unset. ``entry_to_dict`` and ``entry_from_record`` are generated from
-that table, and the shipped JSON schema (``result_log_entry_schema()``) is checked against
-it by the tests.
+in the JSON object; a ``Record`` (the tuple an entry travels as from the caller to the
+writer thread) holds the same values in ``RECORD_FIELDS`` order; the fields marked
+``omitted_when_none`` are left out of the JSON object when unset. ``entry_to_dict`` and
+``entry_from_record`` are generated from that table, and the shipped JSON schema
+(``result_log_entry_schema()``) is checked against it by the tests.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import operator
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -21,6 +22,7 @@ from typing import Any, Literal, cast
 __all__ = [
     "FIELD_NAMES",
     "OPTIONAL_FIELDS",
+    "RECORD_FIELDS",
     "REQUIRED_FIELDS",
     "Record",
     "ResultLogEntry",
@@ -87,19 +89,45 @@ class ResultLogEntry:
 
 _FIELDS = dataclasses.fields(ResultLogEntry)
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in _FIELDS)
-"""Every field, in the order of the JSON keys and of a ``Record``'s values."""
+"""Every field, in the order of the JSON keys."""
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS if f.metadata)
 """Fields left out of the JSON object when unset (the trace ids)."""
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS if not f.metadata)
 """Fields every JSON object has (the schema's ``required``)."""
 
-Record = tuple[Any, ...]
-"""An entry on its way to the writer: the values in ``FIELD_NAMES`` order, except that the
-timestamp is epoch seconds and an empty ``metadata`` may be None (cheaper to build)."""
+RECORD_FIELDS: tuple[str, ...] = (
+    "timestamp",
+    "processing_time_ms",
+    "correlation_id",
+    "operation_name",
+    "user_id",
+    "request_id",
+    *(
+        name
+        for name in FIELD_NAMES[3:]
+        if name not in {"processing_time_ms", "user_id", "request_id"}
+    ),
+)
+"""Every field, in the order of a ``Record``'s values: what changes with every entry first
+(timestamp, duration, correlation id), then the operation, then the per-request ids, then
+the rest in ``FIELD_NAMES`` order. The writer's template path (``fastline``) compares an
+entry's values from the ids on with its operation's last entry as one slice, and those
+after the ids as one slice when a new request's ids differ."""
+assert sorted(RECORD_FIELDS) == sorted(FIELD_NAMES), RECORD_FIELDS
 
-_TIMESTAMP = FIELD_NAMES.index("timestamp")
-_METADATA = FIELD_NAMES.index("metadata")
-_DURATION = FIELD_NAMES.index("processing_time_ms")
+Record = tuple[Any, ...]
+"""An entry on its way to the writer: the values in ``RECORD_FIELDS`` order, except that
+the timestamp is epoch seconds and an empty ``metadata`` may be None (cheaper to build)."""
+
+_TIMESTAMP = RECORD_FIELDS.index("timestamp")
+_METADATA = RECORD_FIELDS.index("metadata")
+_DURATION = RECORD_FIELDS.index("processing_time_ms")
+_IN_FIELD_ORDER = tuple(RECORD_FIELDS.index(name) for name in FIELD_NAMES)
+"""Where each of ``FIELD_NAMES`` is in a ``Record``."""
+_in_field_order = operator.itemgetter(*_IN_FIELD_ORDER)
+_FIELD_TIMESTAMP, _FIELD_METADATA, _FIELD_DURATION = (
+    FIELD_NAMES.index(name) for name in ("timestamp", "metadata", "processing_time_ms")
+)
 _UTC = datetime.timezone.utc
 
 
@@ -121,12 +149,12 @@ def _make_entry_to_dict() -> Callable[[Record], dict[str, Any]]:
     }
     items = ", ".join(
         f"{name!r}: {values.get(name, f'r[{i}]')}"
-        for i, name in enumerate(names)
+        for i, name in zip(_IN_FIELD_ORDER, names, strict=True)
         if name not in OPTIONAL_FIELDS
     )
     optional = "".join(
         f"    if r[{i}] is not None:\n        d[{name!r}] = r[{i}]\n"
-        for i, name in enumerate(names)
+        for i, name in zip(_IN_FIELD_ORDER, names, strict=True)
         if name in OPTIONAL_FIELDS
     )
     source = (
@@ -170,11 +198,11 @@ entry_to_dict = _make_entry_to_dict()
 
 def entry_from_record(record: Record) -> ResultLogEntry:
     """The ``ResultLogEntry`` of a record (its metadata a copy of the record's)."""
-    values = list(record)
-    values[_TIMESTAMP] = datetime.datetime.fromtimestamp(record[_TIMESTAMP], _UTC)
+    values = list(_in_field_order(record))
+    values[_FIELD_TIMESTAMP] = datetime.datetime.fromtimestamp(record[_TIMESTAMP], _UTC)
     metadata = record[_METADATA]
-    values[_METADATA] = {} if metadata is None else dict(metadata)
-    values[_DURATION] = round_ms(record[_DURATION])
+    values[_FIELD_METADATA] = {} if metadata is None else dict(metadata)
+    values[_FIELD_DURATION] = round_ms(record[_DURATION])
     return ResultLogEntry(*values)
 
 

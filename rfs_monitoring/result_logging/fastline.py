@@ -12,15 +12,17 @@ compared by value) and its slots hold text or None (the ids; the trace ids left 
 None, present where the template has them) or floats or None (the figures). The slots are
 rendered exactly as ``entry_to_dict`` + ``orjson`` render them, so the line is the one the
 full path writes (a Hypothesis property test compares both on arbitrary records). The JSON
-after the duration is kept per operation for the last values seen there (the next call of
-the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` and
+after the duration is kept per operation for the last values seen from the ids on (a
+``Record`` holds them last, ``entry.RECORD_FIELDS``: one slice compares them; the next
+call of the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` and
 ``1.0 == 1`` being equal but spelled differently), the last correlation id by identity.
 A new request rebuilds that JSON from kept pieces: the user id's JSON (kept per id, at most
 ``_MAX_TEXTS``), the correlation id's JSON as the request id's when they are one object (as
 ``CorrelationIdMiddleware`` binds them), and the JSON after the request id (kept per
 template for the last figures and trace ids); where only the user and request ids differ
-from the last entry matched (the common new request), that entry's JSON after the request
-id is reused without checking its values again.
+from the last entry matched (the common new request: one slice compares the values after
+the ids), that entry's JSON after the request id is reused without checking its values
+again.
 
 An entry its operation's template cannot hold is rendered by the full path inside the
 encoder; a new template is learnt from it only when the operation has none, or after
@@ -41,7 +43,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rfs_monitoring.result_logging.entry import FIELD_NAMES, Record, entry_to_dict
+from rfs_monitoring.result_logging.entry import FIELD_NAMES, RECORD_FIELDS, Record, entry_to_dict
 
 __all__ = [
     "RELEARN_AFTER",
@@ -69,7 +71,7 @@ which the next miss learns a new template; the others take the plain full path."
 
 _MAX_TEMPLATES = 1024
 _MAX_TEXTS = 4096
-_INDEX = {name: index for index, name in enumerate(FIELD_NAMES)}
+_INDEX = {name: index for index, name in enumerate(RECORD_FIELDS)}
 _METADATA, _MEMORY, _CPU = (
     _INDEX["metadata"],
     _INDEX["memory_usage_mb"],
@@ -85,7 +87,8 @@ _VARYING = (
     "trace_id",
     "span_id",
 )
-"""The template's slots, in ``FIELD_NAMES`` order (each between two of its segments)."""
+"""The template's slots, in ``FIELD_NAMES`` order (the JSON's; each between two of its
+segments)."""
 _FIXED = tuple(
     name
     for name in FIELD_NAMES
@@ -97,10 +100,10 @@ _varying = operator.itemgetter(
     _INDEX["user_id"], _INDEX["request_id"], _MEMORY, _CPU, _TRACE, _SPAN
 )
 # The hot loop reads these indexes as literals (no global lookup per entry): checked here.
-assert [_INDEX[name] for name in ("timestamp", "correlation_id", "operation_name")] == [0, 1, 2]
-assert [_INDEX[name] for name in _VARYING] == [5, 10, 11, 14, 15, 17, 18], FIELD_NAMES
-assert (_MEMORY, _CPU) == (14, 15), FIELD_NAMES
-assert list(FIELD_NAMES).index("metadata") < _TRACE, FIELD_NAMES
+assert [_INDEX[name] for name in ("timestamp", "correlation_id", "operation_name")] == [0, 2, 3]
+assert [_INDEX[name] for name in _VARYING] == [1, 4, 5, 14, 15, 17, 18], RECORD_FIELDS
+assert (_MEMORY, _CPU) == (14, 15), RECORD_FIELDS
+assert list(FIELD_NAMES).index("metadata") < FIELD_NAMES.index("trace_id"), FIELD_NAMES
 
 _TEXT = frozenset((str, type(None)))
 """The types an id's slot holds."""
@@ -113,15 +116,18 @@ Template = list[Any]
 """[fixed values, the last memory and CPU figures matched (compared by identity: ``0.0 ==
 -0.0`` and ``1.0 == 1`` are equal but render differently), trace ids' presence (1: the
 trace id, 2: the span id, summed), misses in a row, then eight segments of JSON: after the
-correlation id up
-to the duration, then after each slot of ``_VARYING`` (a segment after a left-out trace id
-is empty; the last ends with the newline); then the values after the duration of the last
-entry matched (None: none since the last miss), the step name, the result type, and the
-JSON after the duration of that last entry, then (memory, CPU, trace id, span id, the
-JSON after the request id) of the last entry matched (None: none yet), then that entry's
-values between the duration and the user id, and those after the request id]."""
-_MISSES, _LAST_TAIL, _LAST_END, _REST, _LAST_HEAD, _LAST_BACK = 4, 13, 16, 17, 18, 19
-_AFTER_DURATION = slice(6, None)
+correlation id up to the duration, then after each slot of ``_VARYING`` (a segment after a
+left-out trace id is empty; the last ends with the newline); then the last entry matched's
+values from the ids on (None: none since the last miss) and its JSON after the duration,
+then (memory, CPU, trace id, span id, the JSON after the request id) of the last entry
+matched (None: none yet), and that entry's values after the ids]."""
+_MISSES, _LAST_TAIL, _LAST_END, _REST, _LAST_REST = 4, 13, 14, 15, 16
+_OPERATION = _INDEX["operation_name"]
+_FROM_IDS = slice(_INDEX["user_id"], None)
+"""A record's values from the ids on (the operation's last entry's: ``_LAST_TAIL``)."""
+_AFTER_IDS = slice(_INDEX["request_id"] + 1, None)
+"""A record's values after the ids (``_LAST_REST``)."""
+assert (_FROM_IDS.start, _AFTER_IDS.start) == (4, 6), RECORD_FIELDS
 
 
 def _holdable(record: Record) -> bool:
@@ -156,8 +162,8 @@ def _template(
     segments[-1] += b"\n"
     traced = present[5] + 2 * present[6]
     head = (_fixed_values(record), record[_MEMORY], record[_CPU], traced, 0)
-    # [13] _LAST_TAIL, [16] _LAST_END: set by the first entry matched; [14], [15]: step, result
-    return [*head, *segments, None, record[3], record[4], b"", None, None, None]
+    # _LAST_TAIL, _LAST_END, _REST, _LAST_REST: set by the entries matched
+    return [*head, *segments, None, b"", None, None]
 
 
 def _second_prefix(second: int) -> tuple[float, bytes]:
@@ -253,11 +259,11 @@ class LineEncoders:
             templates = self._templates
             if len(templates) >= _MAX_TEMPLATES:
                 templates.clear()
-            templates[record[2]] = learnt
+            templates[record[_OPERATION]] = learnt
             self._learning = True
             try:
                 if self.encode(record) != line:  # pragma: no cover - a safety net, never seen
-                    del templates[record[2]]
+                    del templates[record[_OPERATION]]
                 else:
                     self.learnt += 1
             finally:
@@ -280,15 +286,12 @@ class LineEncoders:
             template[_LAST_TAIL] is not None
             and record[14] is template[1]  # the figures by identity (see ``Template``)
             and record[15] is template[2]
-            and record[3] == template[14]
-            and record[4] == template[15]
-            and record[12:] == template[_LAST_BACK]
-            and record[6:10] == template[_LAST_HEAD]
+            and record[6:] == template[_LAST_REST]  # 6: after the ids
         )
         rest = template[_REST] if same else self._rest(record, template)
         if rest is None:
             return None
-        user, request = record[10], record[11]
+        user, request = record[4], record[5]
         if type(user) is str:
             user_json = self._users.get(user) or self._user_json(user)
         elif user is None:
@@ -302,12 +305,12 @@ class LineEncoders:
         else:
             return None
         end: bytes = b"".join((template[6], user_json, template[7], request_json, rest[4]))
-        template[_LAST_TAIL] = record[_AFTER_DURATION]
+        template[_LAST_TAIL] = record[_FROM_IDS]
         template[_LAST_END] = end
         if not same:
             template[1], template[2] = record[_MEMORY], record[_CPU]
             template[_MISSES] = 0
-            template[_LAST_HEAD], template[_LAST_BACK] = record[6:10], record[12:]
+            template[_LAST_REST] = record[_AFTER_IDS]
         return end
 
     def _rest(self, record: Record, template: Template) -> tuple[Any, ...] | None:
@@ -387,16 +390,14 @@ class LineEncoders:
                     add(other(record))
                     continue
                 try:  # (an entry with metadata never matches a template: its fixed values)
-                    template = get(record[2])  # 2: operation_name (indexes checked when loaded)
+                    template = get(record[3])  # 3: operation_name (indexes checked when loaded)
                     if (
                         template is None
-                        or record[6:] != template[13]  # 6: after the duration, 13: _LAST_TAIL
-                        or record[3] != template[14]  # step_name
-                        or record[4] != template[15]  # result_type
+                        or record[4:] != template[13]  # 4: from the ids on, 13: _LAST_TAIL
                         or record[14] is not template[1]  # memory_usage_mb
                         or record[15] is not template[2]  # cpu_usage_percent
                     ):
-                        value = record[1]  # the request's correlation id, encoded first: its
+                        value = record[2]  # the request's correlation id, encoded first: its
                         if value is not cid and type(value) is str:  # request id reuses it
                             cid, cid_json = value, dumps(value)
                         end = match(record, template, cid, cid_json)
@@ -405,7 +406,7 @@ class LineEncoders:
                             add(line if line is not None and len(line) <= limit else other(record))
                             continue
                     else:
-                        end = template[16]  # _LAST_END
+                        end = template[14]  # _LAST_END
                     epoch = record[0]  # 0: timestamp; epoch - int(epoch) is exact
                     fraction = epoch - second
                     if 0.0 <= fraction < 1.0:
@@ -418,12 +419,12 @@ class LineEncoders:
                     if not 0 <= micro < 1_000_000:  # the next second, a negative epoch
                         line = full(record)
                     else:
-                        encoded_id, value = cid_json, record[1]  # 1: correlation_id
+                        encoded_id, value = cid_json, record[2]  # 2: correlation_id
                         if value is not cid:
                             encoded_id = dumps(value)
                             if type(value) is str:  # immutable: reused by identity
                                 cid, cid_json = value, encoded_id
-                        micros = round(record[5] * 1000.0)  # 5: duration, as round_ms
+                        micros = round(record[1] * 1000.0)  # 1: duration, as round_ms
                         line = b"".join(
                             (
                                 prefix,

@@ -28,6 +28,7 @@ from rfs_monitoring.result_logging.emit import emit_entry
 from rfs_monitoring.result_logging.entry import (
     FIELD_NAMES,
     OPTIONAL_FIELDS,
+    RECORD_FIELDS,
     REQUIRED_FIELDS,
     entry_from_record,
     entry_to_dict,
@@ -111,6 +112,32 @@ class TestSchemaFile:
             prop = schema["properties"][name]
             declared = prop["enum"] if "enum" in prop else prop["type"]
             assert declared == _json_type(hints[name], name in OPTIONAL_FIELDS), name
+
+    def test_a_record_in_record_order_gives_each_value_under_its_field(self) -> None:
+        """A Record holds the fields in RECORD_FIELDS order (what changes per entry first, the
+        ids before the rest: the writer compares slices of it); the JSON object and the
+        entry take each value from its place, in FIELD_NAMES order."""
+        assert sorted(RECORD_FIELDS) == sorted(FIELD_NAMES)
+        assert RECORD_FIELDS[:6] == (
+            "timestamp",
+            "processing_time_ms",
+            "correlation_id",
+            "operation_name",
+            "user_id",
+            "request_id",
+        )
+        special = {"timestamp": 1.5, "processing_time_ms": 2.25, "metadata": {"k": 1}}
+        record = tuple(special.get(name, f"value of {name}") for name in RECORD_FIELDS)
+        data = entry_to_dict(record)
+        assert list(data) == list(FIELD_NAMES)
+        assert data == {
+            **{name: f"value of {name}" for name in FIELD_NAMES},
+            **special,
+            "timestamp": "1970-01-01T00:00:01.500000Z",
+        }
+        entry = entry_from_record(record)
+        assert entry.to_dict() == data
+        assert entry.metadata == {"k": 1} and entry.metadata is not record[16]
 
     def test_to_dict_matches_the_schema(self, validator: jsonschema.Draft202012Validator) -> None:
         validator.validate(_entry())

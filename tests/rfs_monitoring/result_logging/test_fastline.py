@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rfs_monitoring.result import Success
 from rfs_monitoring.result_logging import fastline
 from rfs_monitoring.result_logging.emit import emit_entry
-from rfs_monitoring.result_logging.entry import FIELD_NAMES, entry_to_dict
+from rfs_monitoring.result_logging.entry import RECORD_FIELDS, entry_to_dict
 from rfs_monitoring.result_logging.fastline import (
     RELEARN_AFTER,
     LineEncoders,
@@ -46,11 +46,14 @@ _EPOCHS = st.one_of(
     st.integers(min_value=-(10**6), max_value=4 * 10**9),
     _VALUES,
 )
-_METADATA = FIELD_NAMES.index("metadata")
-_MEMORY = FIELD_NAMES.index("memory_usage_mb")
-_CPU = FIELD_NAMES.index("cpu_usage_percent")
+_TIMESTAMP = RECORD_FIELDS.index("timestamp")
+_CORRELATION = RECORD_FIELDS.index("correlation_id")
+_DURATION = RECORD_FIELDS.index("processing_time_ms")
+_METADATA = RECORD_FIELDS.index("metadata")
+_MEMORY = RECORD_FIELDS.index("memory_usage_mb")
+_CPU = RECORD_FIELDS.index("cpu_usage_percent")
 _FIGURES = st.sampled_from([None, 0.0, -0.0, 1.0, 12.5, math.inf, math.nan])
-_IDS = tuple(FIELD_NAMES.index(name) for name in ("user_id", "request_id", "trace_id", "span_id"))
+_IDS = tuple(RECORD_FIELDS.index(name) for name in ("user_id", "request_id", "trace_id", "span_id"))
 
 
 @st.composite
@@ -64,7 +67,7 @@ def _records(draw: st.DrawFn) -> list[tuple[Any, ...]]:
     pool = draw(st.lists(_VALUES, min_size=1, max_size=4))
     fields = st.one_of(st.sampled_from(pool), _VALUES)
     texts = st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["", "INFO", "op"]))
-    base: list[Any] = [draw(texts) for _ in FIELD_NAMES]  # what a template can hold
+    base: list[Any] = [draw(texts) for _ in RECORD_FIELDS]  # what a template can hold
     base[_MEMORY] = draw(st.one_of(st.none(), st.floats(), st.sampled_from(pool)))
     base[_CPU] = draw(st.one_of(st.none(), st.floats(), st.sampled_from(pool)))
     base[_METADATA] = None
@@ -78,11 +81,11 @@ def _records(draw: st.DrawFn) -> list[tuple[Any, ...]]:
                 values[index] = draw(st.one_of(st.none(), ids) if index < _METADATA else ids)
         for index in (_MEMORY, _CPU):  # sampled once a second: shared objects, or fresh
             values[index] = draw(st.one_of(st.just(base[index]), _FIGURES, st.floats()))
-        for index in draw(st.lists(st.integers(0, len(FIELD_NAMES) - 1), max_size=3)):
+        for index in draw(st.lists(st.integers(0, len(RECORD_FIELDS) - 1), max_size=3)):
             values[index] = draw(fields)
-        values[0] = draw(st.one_of(st.sampled_from(pool), _EPOCHS))
-        values[1] = draw(fields)
-        values[5] = draw(fields)
+        values[_TIMESTAMP] = draw(st.one_of(st.sampled_from(pool), _EPOCHS))
+        values[_CORRELATION] = draw(fields)
+        values[_DURATION] = draw(fields)
         values[_METADATA] = draw(
             st.one_of(st.none(), st.none(), st.none(), st.dictionaries(st.text(), _VALUES))
         )
@@ -122,7 +125,7 @@ def _orjson_fails(record: tuple[Any, ...]) -> bool:
 
 def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
     encode = LineEncoders().encode
-    base = dict.fromkeys(FIELD_NAMES)
+    base = dict.fromkeys(RECORD_FIELDS)
     base.update(
         operation_name="op",
         result_type="success",
@@ -136,7 +139,7 @@ def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
     for i, (epoch, duration) in enumerate([(1.9999999, 0.0004), (2.5, 12.3456789), (3.0, 1e16)]):
         values = {**base, "timestamp": epoch, "processing_time_ms": duration}
         values["correlation_id"] = "same" if i < 2 else f"id-{i}"
-        record = tuple(values[name] for name in FIELD_NAMES)
+        record = tuple(values[name] for name in RECORD_FIELDS)
         lines.append(encode(record))
         assert lines[-1] == _full_line(record)
     assert b'"timestamp":"1970-01-01T00:00:02.000000Z"' in lines[0]
@@ -145,21 +148,21 @@ def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
 
 def test_templates_are_bounded_and_relearnt_after_the_cap() -> None:
     encode = LineEncoders().encode
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(timestamp=10.5, correlation_id="c", result_type="success")
     values.update(processing_time_ms=1.0)
     for index in (*range(1100), 0, 1099):
-        record = tuple({**values, "operation_name": f"op-{index}"}[name] for name in FIELD_NAMES)
+        record = tuple({**values, "operation_name": f"op-{index}"}[name] for name in RECORD_FIELDS)
         assert encode(record) == _full_line(record)
 
 
 def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them() -> None:
     encode = LineEncoders().encode
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(correlation_id="c", operation_name="op", result_type="success")
     values.update(processing_time_ms=1.0)
     for epoch in (-1.5, -0.7, -0.0, 0.0, 0.3, 2.9999997, 3.0, -2.25, -0.25, 5, 1.9999999):
-        record = tuple({**values, "timestamp": epoch}[name] for name in FIELD_NAMES)
+        record = tuple({**values, "timestamp": epoch}[name] for name in RECORD_FIELDS)
         assert encode(record) == _full_line(record), epoch
 
 
@@ -167,11 +170,11 @@ def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them()
 def test_floats_equal_but_spelled_differently_never_share_a_template(field: str) -> None:
     encode = LineEncoders().encode
     for figure in (0.0, -0.0, 0, 1.0, 1, True, math.inf):
-        values = dict.fromkeys(FIELD_NAMES)
+        values = dict.fromkeys(RECORD_FIELDS)
         values.update(timestamp=1.0, correlation_id="c", operation_name="op")
         values.update(result_type="success", processing_time_ms=1.0)
         values[field] = figure
-        record = tuple(values[name] for name in FIELD_NAMES)
+        record = tuple(values[name] for name in RECORD_FIELDS)
         assert encode(record) == _full_line(record)
 
 
@@ -228,21 +231,21 @@ def test_a_batch_of_records_and_items_is_written_in_order(records: list[tuple[An
 
 def test_durations_under_a_second_are_spelled_as_the_full_path_spells_them() -> None:
     encode = LineEncoders().encode
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(timestamp=7.25, correlation_id="c", operation_name="op")
     values.update(result_type="success")
     micros = [*range(0, 1_000_000, 997), 1, 10, 100, 999, 1000, 1001, 999_999, 1_000_000]
     for duration in [m / 1000.0 for m in micros] + [0.0004999, 0.0005, 999.9995, 1e16, -1.0]:
-        record = tuple({**values, "processing_time_ms": duration}[name] for name in FIELD_NAMES)
+        record = tuple({**values, "processing_time_ms": duration}[name] for name in RECORD_FIELDS)
         assert encode(record) == _full_line(record), duration
 
 
 def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
     encode_many = LineEncoders().encode_many
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(timestamp=7.25, correlation_id="c", operation_name="op")
     values.update(result_type="success", processing_time_ms=1.5)
-    record = tuple(values[name] for name in FIELD_NAMES)
+    record = tuple(values[name] for name in RECORD_FIELDS)
     line = _full_line(record)
     assert line is not None
     item = (ITEM_EVENT, {"event": "x"})
@@ -257,10 +260,10 @@ def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
 def test_a_text_writer_never_uses_the_json_templates() -> None:
     sink = io.BytesIO()
     writer = _writer(sink, json=False)
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(timestamp=7.25, correlation_id="c", operation_name="op")
     values.update(result_type="success", processing_time_ms=1.5)
-    record = tuple(values[name] for name in FIELD_NAMES)
+    record = tuple(values[name] for name in RECORD_FIELDS)
     writer.submit(record)
     writer.submit((ITEM_ENTRY, record))
     writer.close()
@@ -299,11 +302,11 @@ def test_the_thread_is_woken_once_per_filling_by_both_paths(
 
 def _entry(**fields: Any) -> tuple[Any, ...]:
     """A valid record of operation "op" at 7.25 s with ``fields`` set."""
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(timestamp=7.25, correlation_id="c", operation_name="op", level="INFO")
     values.update(result_type="success", processing_time_ms=1.5, service_name="svc")
     values.update(fields)
-    return tuple(values[name] for name in FIELD_NAMES)
+    return tuple(values[name] for name in RECORD_FIELDS)
 
 
 class TestPerRequestValues:

@@ -27,7 +27,7 @@ from rfs_monitoring.result_logging import (
     set_log_level,
 )
 from rfs_monitoring.result_logging.emit import fresh_correlation_id
-from rfs_monitoring.result_logging.entry import FIELD_NAMES, entry_to_dict, format_timestamp
+from rfs_monitoring.result_logging.entry import RECORD_FIELDS, entry_to_dict, format_timestamp
 from rfs_monitoring.result_logging.render import DEFAULT_BOUNDS, render_json
 from rfs_monitoring.result_logging.state import STATE
 
@@ -35,7 +35,7 @@ from .support import Lines, stat_delta
 
 
 def _record(**fields: Any) -> tuple[Any, ...]:
-    values = dict.fromkeys(FIELD_NAMES)
+    values = dict.fromkeys(RECORD_FIELDS)
     values.update(
         timestamp=1_767_225_600.25,
         correlation_id="c" * 32,
@@ -48,7 +48,7 @@ def _record(**fields: Any) -> tuple[Any, ...]:
         level="INFO",
     )
     values.update(fields)
-    return tuple(values[name] for name in FIELD_NAMES)
+    return tuple(values[name] for name in RECORD_FIELDS)
 
 
 RECORDS = [
