@@ -77,12 +77,13 @@ _PRISTINE_HYPOTHESIS = _hypothesis_globals()
 
 @pytest.fixture(autouse=True)
 def _hypothesis_unpatched() -> Iterator[None]:
-    """Every test sees Hypothesis as shipped, whatever an earlier test let schemathesis do."""
+    """Every test sees Hypothesis as shipped, whatever an earlier test let schemathesis do
+    (also when schemathesis is gone from ``sys.modules`` again: an in-process ``pytester``
+    run removes the modules it imported, and leaves Hypothesis patched)."""
     yield
-    if "schemathesis" not in sys.modules:
-        return
     for owner, name, value in _PRISTINE_HYPOTHESIS:
-        setattr(owner, name, value)
+        if getattr(owner, name) is not value:
+            setattr(owner, name, value)
     setup = getattr(sys.modules.get("schemathesis.generation.hypothesis"), "setup", None)
     if setup is not None:
         setup._is_patched = False  # let schemathesis patch again when it next generates
