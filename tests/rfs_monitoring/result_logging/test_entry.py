@@ -137,7 +137,8 @@ class TestSchemaFile:
         }
         entry = entry_from_record(record)
         assert entry.to_dict() == data
-        assert entry.metadata == {"k": 1} and entry.metadata is not record[16]
+        assert entry.metadata == {"k": 1}
+        assert entry.metadata is not record[RECORD_FIELDS.index("metadata")]
 
     def test_to_dict_matches_the_schema(self, validator: jsonschema.Draft202012Validator) -> None:
         validator.validate(_entry())
