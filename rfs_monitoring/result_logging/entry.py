@@ -95,19 +95,15 @@ OPTIONAL_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS if f.metadata)
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS if not f.metadata)
 """Fields every JSON object has (the schema's ``required``)."""
 
-RECORD_FIELDS: tuple[str, ...] = (
+_LEADING = (
     "timestamp",
     "processing_time_ms",
     "correlation_id",
     "operation_name",
     "user_id",
     "request_id",
-    *(
-        name
-        for name in FIELD_NAMES[3:]
-        if name not in {"processing_time_ms", "user_id", "request_id"}
-    ),
 )
+RECORD_FIELDS: tuple[str, ...] = (*_LEADING, *(n for n in FIELD_NAMES if n not in _LEADING))
 """Every field, in the order of a ``Record``'s values: what changes with every entry first
 (timestamp, duration, correlation id), then the operation, then the per-request ids, then
 the rest in ``FIELD_NAMES`` order. The writer's template path (``fastline``) compares an

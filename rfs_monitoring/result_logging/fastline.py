@@ -12,10 +12,11 @@ compared by value) and its slots hold text or None (the ids; the trace ids left 
 None, present where the template has them) or floats or None (the figures). The slots are
 rendered exactly as ``entry_to_dict`` + ``orjson`` render them, so the line is the one the
 full path writes (a Hypothesis property test compares both on arbitrary records). The JSON
-after the duration is kept per operation for the last values seen from the ids on (a
-``Record`` holds them last, ``entry.RECORD_FIELDS``: one slice compares them; the next
-call of the same request reuses it: the figures compared by identity, ``0.0 == -0.0`` and
-``1.0 == 1`` being equal but spelled differently), the last correlation id by identity.
+after the duration is kept per operation with the last entry's values from the ids on (a
+``Record`` holds those last, ``entry.RECORD_FIELDS``, so one slice compares them): the next
+call of the same request reuses it (the figures compared by identity, ``0.0 == -0.0`` and
+``1.0 == 1`` being equal but spelled differently); the last correlation id is kept by
+identity.
 A new request rebuilds that JSON from kept pieces: the user id's JSON (kept per id, at most
 ``_MAX_TEXTS``), the correlation id's JSON as the request id's when they are one object (as
 ``CorrelationIdMiddleware`` binds them), and the JSON after the request id (kept per
