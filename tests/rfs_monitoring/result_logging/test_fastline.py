@@ -123,23 +123,30 @@ def _orjson_fails(record: tuple[Any, ...]) -> bool:
     return False
 
 
+def _record(**fields: Any) -> tuple[Any, ...]:
+    """A record (values in ``RECORD_FIELDS`` order) with ``fields`` set, every other None."""
+    unknown = set(fields) - set(RECORD_FIELDS)
+    assert not unknown, unknown
+    return tuple(fields.get(name) for name in RECORD_FIELDS)
+
+
 def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
     encode = LineEncoders().encode
-    base = dict.fromkeys(RECORD_FIELDS)
-    base.update(
-        operation_name="op",
-        result_type="success",
-        success_type="int",
-        service_name="svc",
-        environment="test",
-        memory_usage_mb=12.5,
-        level="INFO",
-    )
+    base = {
+        "operation_name": "op",
+        "result_type": "success",
+        "success_type": "int",
+        "service_name": "svc",
+        "environment": "test",
+        "memory_usage_mb": 12.5,
+        "level": "INFO",
+    }
     lines = []
     for i, (epoch, duration) in enumerate([(1.9999999, 0.0004), (2.5, 12.3456789), (3.0, 1e16)]):
-        values = {**base, "timestamp": epoch, "processing_time_ms": duration}
-        values["correlation_id"] = "same" if i < 2 else f"id-{i}"
-        record = tuple(values[name] for name in RECORD_FIELDS)
+        correlation_id = "same" if i < 2 else f"id-{i}"
+        record = _record(
+            **base, timestamp=epoch, processing_time_ms=duration, correlation_id=correlation_id
+        )
         lines.append(encode(record))
         assert lines[-1] == _full_line(record)
     assert b'"timestamp":"1970-01-01T00:00:02.000000Z"' in lines[0]
@@ -148,21 +155,17 @@ def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
 
 def test_templates_are_bounded_and_relearnt_after_the_cap() -> None:
     encode = LineEncoders().encode
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(timestamp=10.5, correlation_id="c", result_type="success")
-    values.update(processing_time_ms=1.0)
+    values = {"timestamp": 10.5, "correlation_id": "c", "result_type": "success"}
     for index in (*range(1100), 0, 1099):
-        record = tuple({**values, "operation_name": f"op-{index}"}[name] for name in RECORD_FIELDS)
+        record = _record(**values, processing_time_ms=1.0, operation_name=f"op-{index}")
         assert encode(record) == _full_line(record)
 
 
 def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them() -> None:
     encode = LineEncoders().encode
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(correlation_id="c", operation_name="op", result_type="success")
-    values.update(processing_time_ms=1.0)
+    values = {"correlation_id": "c", "operation_name": "op", "result_type": "success"}
     for epoch in (-1.5, -0.7, -0.0, 0.0, 0.3, 2.9999997, 3.0, -2.25, -0.25, 5, 1.9999999):
-        record = tuple({**values, "timestamp": epoch}[name] for name in RECORD_FIELDS)
+        record = _record(**values, processing_time_ms=1.0, timestamp=epoch)
         assert encode(record) == _full_line(record), epoch
 
 
@@ -170,11 +173,8 @@ def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them()
 def test_floats_equal_but_spelled_differently_never_share_a_template(field: str) -> None:
     encode = LineEncoders().encode
     for figure in (0.0, -0.0, 0, 1.0, 1, True, math.inf):
-        values = dict.fromkeys(RECORD_FIELDS)
-        values.update(timestamp=1.0, correlation_id="c", operation_name="op")
-        values.update(result_type="success", processing_time_ms=1.0)
-        values[field] = figure
-        record = tuple(values[name] for name in RECORD_FIELDS)
+        values = {"timestamp": 1.0, "correlation_id": "c", "operation_name": "op"}
+        record = _record(**values, result_type="success", processing_time_ms=1.0, **{field: figure})
         assert encode(record) == _full_line(record)
 
 
@@ -231,21 +231,22 @@ def test_a_batch_of_records_and_items_is_written_in_order(records: list[tuple[An
 
 def test_durations_under_a_second_are_spelled_as_the_full_path_spells_them() -> None:
     encode = LineEncoders().encode
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(timestamp=7.25, correlation_id="c", operation_name="op")
-    values.update(result_type="success")
+    values = {"timestamp": 7.25, "correlation_id": "c", "operation_name": "op"}
     micros = [*range(0, 1_000_000, 997), 1, 10, 100, 999, 1000, 1001, 999_999, 1_000_000]
     for duration in [m / 1000.0 for m in micros] + [0.0004999, 0.0005, 999.9995, 1e16, -1.0]:
-        record = tuple({**values, "processing_time_ms": duration}[name] for name in RECORD_FIELDS)
+        record = _record(**values, result_type="success", processing_time_ms=duration)
         assert encode(record) == _full_line(record), duration
 
 
 def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
     encode_many = LineEncoders().encode_many
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(timestamp=7.25, correlation_id="c", operation_name="op")
-    values.update(result_type="success", processing_time_ms=1.5)
-    record = tuple(values[name] for name in RECORD_FIELDS)
+    record = _record(
+        timestamp=7.25,
+        correlation_id="c",
+        operation_name="op",
+        result_type="success",
+        processing_time_ms=1.5,
+    )
     line = _full_line(record)
     assert line is not None
     item = (ITEM_EVENT, {"event": "x"})
@@ -260,10 +261,13 @@ def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
 def test_a_text_writer_never_uses_the_json_templates() -> None:
     sink = io.BytesIO()
     writer = _writer(sink, json=False)
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(timestamp=7.25, correlation_id="c", operation_name="op")
-    values.update(result_type="success", processing_time_ms=1.5)
-    record = tuple(values[name] for name in RECORD_FIELDS)
+    record = _record(
+        timestamp=7.25,
+        correlation_id="c",
+        operation_name="op",
+        result_type="success",
+        processing_time_ms=1.5,
+    )
     writer.submit(record)
     writer.submit((ITEM_ENTRY, record))
     writer.close()
@@ -302,11 +306,16 @@ def test_the_thread_is_woken_once_per_filling_by_both_paths(
 
 def _entry(**fields: Any) -> tuple[Any, ...]:
     """A valid record of operation "op" at 7.25 s with ``fields`` set."""
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(timestamp=7.25, correlation_id="c", operation_name="op", level="INFO")
-    values.update(result_type="success", processing_time_ms=1.5, service_name="svc")
-    values.update(fields)
-    return tuple(values[name] for name in RECORD_FIELDS)
+    values: dict[str, Any] = {
+        "timestamp": 7.25,
+        "correlation_id": "c",
+        "operation_name": "op",
+        "level": "INFO",
+        "result_type": "success",
+        "processing_time_ms": 1.5,
+        "service_name": "svc",
+    }
+    return _record(**{**values, **fields})
 
 
 class TestPerRequestValues:
