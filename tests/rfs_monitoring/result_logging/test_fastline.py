@@ -240,13 +240,7 @@ def test_durations_under_a_second_are_spelled_as_the_full_path_spells_them() -> 
 
 def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
     encode_many = LineEncoders().encode_many
-    record = _record(
-        timestamp=7.25,
-        correlation_id="c",
-        operation_name="op",
-        result_type="success",
-        processing_time_ms=1.5,
-    )
+    record = _entry()
     line = _full_line(record)
     assert line is not None
     item = (ITEM_EVENT, {"event": "x"})
@@ -261,13 +255,7 @@ def test_the_batch_encoder_hands_over_long_lines_and_items() -> None:
 def test_a_text_writer_never_uses_the_json_templates() -> None:
     sink = io.BytesIO()
     writer = _writer(sink, json=False)
-    record = _record(
-        timestamp=7.25,
-        correlation_id="c",
-        operation_name="op",
-        result_type="success",
-        processing_time_ms=1.5,
-    )
+    record = _entry()
     writer.submit(record)
     writer.submit((ITEM_ENTRY, record))
     writer.close()
