@@ -344,10 +344,13 @@ def _sketches(quick: bool) -> str:
 def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
     """A dashboard's overall: 100 operations' totals (an hour of ~10,000 lognormal samples
     each, every other one compacted to 4-byte counts as closed buckets are) merged by
-    ``LatencySketch.merged`` (column by column, compacted counts widened by strided byte
-    copies) against the straightforward way: each range added row by row, compacted counts
-    converted by ``array('q', counts)``; and one range added into a window's copy (what a
-    query does per operation) with the lanes added as one integer vs element by element."""
+    ``LatencySketch.merged`` (each range's 8-byte lanes as one integer, added into one sum;
+    compacted counts widened by strided byte copies) against the straightforward way (each
+    range added row by row, compacted counts converted by ``array('q', counts)``) and the
+    ranges padded to rows and summed column by column (``zip``, ``sum``); the same with
+    every total in 8-byte counts, as the dashboard merges them (fresh merges); and one
+    range added into a window's copy (what a query does per operation) with the lanes added
+    as one integer vs element by element."""
     from itertools import repeat
     from operator import add
 
@@ -368,6 +371,17 @@ def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
             end = start + len(s.counts)
             total[start:end] = map(add, total[start:end], s.counts)
         return array("q", total)
+
+    def column_by_column(sketches: list[LatencySketch]) -> array[int]:
+        lo = min(s.offset for s in sketches)
+        hi = max(s.offset + len(s.counts) for s in sketches)
+        rows = [
+            [*repeat(0, s.offset - lo), *s.counts, *repeat(0, hi - s.offset - len(s.counts))]
+            for s in sketches
+        ]
+        return array("q", map(sum, zip(*rows, strict=True)))
+
+    fresh = [LatencySketch.merged([s]) for s in totals]  # 8-byte counts, as merges give
 
     def widen_each() -> None:
         for s in totals:
@@ -399,12 +413,20 @@ def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:
     element_ms = median_ms(element_wise, repeat=repeat_n)
     ours_ms = median_ms(lambda: LatencySketch.merged(totals), repeat=repeat_n)
     rows_ms = median_ms(row_by_row, repeat=repeat_n)
+    columns_ms = median_ms(lambda: column_by_column(totals), repeat=repeat_n)
+    fresh_ms = median_ms(lambda: LatencySketch.merged(fresh), repeat=repeat_n)
+    fresh_columns_ms = median_ms(lambda: column_by_column(fresh), repeat=repeat_n)
     widen_ms = median_ms(widen_ours, repeat=repeat_n)
     plain_ms = median_ms(widen_each, repeat=repeat_n)
     return [
         ["lean `LatencySketch.merged` of 100 operations' hour totals", f"{ours_ms:.3f}"],
         ["the same added row by row (`map(add, ...)` per range)", f"{rows_ms:.3f}"],
         ["ratio", _ratio(ours_ms, rows_ms)],
+        ["the same summed column by column (rows padded, `zip`, `sum`)", f"{columns_ms:.3f}"],
+        ["ratio", _ratio(ours_ms, columns_ms)],
+        ["lean `LatencySketch.merged` of the same totals in 8-byte counts", f"{fresh_ms:.3f}"],
+        ["the same summed column by column", f"{fresh_columns_ms:.3f}"],
+        ["ratio", _ratio(fresh_ms, fresh_columns_ms)],
         ["100 sketches widened one at a time by `merged` (byte copies)", f"{widen_ms:.3f}"],
         ["the same widened with `array('q', counts)`, x100", f"{plain_ms:.3f}"],
         ["ratio", _ratio(widen_ms, plain_ms)],

@@ -154,6 +154,37 @@ class TestMerging:
         assert merged_as_one_by_one(sketches).counts.typecode == "q"
 
     @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(min_value=-40, max_value=40),
+                st.lists(st.integers(min_value=0, max_value=2**40), min_size=120, max_size=200),
+                st.booleans(),
+            ),
+            min_size=7,
+            max_size=24,
+        )
+    )
+    def test_many_wide_ranges_add_lane_by_lane_exactly(
+        self, ranges: list[tuple[int, list[int], bool]]
+    ) -> None:
+        # more than a few ranges, mostly as wide as their union: added as one integer of
+        # 8-byte lanes; large counts next to zeros, at every offset, compacted or not
+        sketches, expected = [], {}
+        for shift, counts, compact in ranges:
+            sketch = LatencySketch()
+            sketch.offset = 1000 + shift
+            sketch.counts = array("I" if compact else "q", [n % 2**32 for n in counts])
+            for i, n in enumerate(sketch.counts):
+                expected[sketch.offset + i] = expected.get(sketch.offset + i, 0) + n
+            sketches.append(sketch)
+        merged = LatencySketch.merged(sketches)
+        assert merged.counts.typecode == "q"
+        assert merged.offset == min(expected)
+        assert len(merged.counts) == max(expected) - min(expected) + 1
+        assert {merged.offset + i: n for i, n in enumerate(merged.counts)} == expected
+
+    @settings(max_examples=60, deadline=None)
     @given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), max_size=300))
     def test_a_compacted_sketch_widens_to_the_same_counts(self, counts: list[int]) -> None:
         sketch = LatencySketch()
