@@ -302,6 +302,9 @@ def _sketches(quick: bool) -> str:
         ours.append(s)
     ours_ms = median_ms(lambda: LatencySketch.merged(ours), repeat=5 if quick else 11)
     rows.append(["lean `LatencySketch.merged` of 3,600 per-second sketches", f"{ours_ms:.2f}"])
+    lanes_ms = median_ms(lambda: _one_by_one(ours), repeat=5 if quick else 11)
+    rows.append(["the same added one by one into one array (`_add_at`)", f"{lanes_ms:.2f}"])
+    rows.append(["ratio", _ratio(ours_ms, lanes_ms)])
     try:
         from ddsketch import DDSketch
 
@@ -339,6 +342,19 @@ def _sketches(quick: bool) -> str:
             table(["operation", "ms (median)"], rows),
         ]
     )
+
+
+def _one_by_one(sketches: list[LatencySketch]) -> array[int]:
+    """The ranges of ``sketches`` added one by one into one zeroed array (``_add_at``: each
+    range and its place read as two integers, added, written back)."""
+    from rfs_monitoring.metrics.sketch import _add_at
+
+    lo = min(s.offset for s in sketches)
+    hi = max(s.offset + len(s.counts) for s in sketches)
+    counts = array("q", bytes(8 * (hi - lo)))
+    for s in sketches:
+        _add_at(counts, s.offset - lo, s.counts)
+    return counts
 
 
 def _wide_merges(rng: random.Random, quick: bool) -> list[list[str]]:

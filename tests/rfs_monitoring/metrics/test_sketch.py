@@ -143,7 +143,7 @@ class TestMerging:
         self, parts: list[list[float]], compacted: set[int], wide: bool
     ) -> None:
         # more than a few sketches: the dashboard's operations totals (mostly as wide as
-        # their union: summed column by column) or a window's seconds (narrow: row by row)
+        # their union) or a window's seconds (narrow), added as one integer of lanes
         sketches = []
         for i, part in enumerate(parts):
             s = LatencySketch()
@@ -157,21 +157,23 @@ class TestMerging:
     @given(
         st.lists(
             st.tuples(
-                st.integers(min_value=-40, max_value=40),
-                st.lists(st.integers(min_value=0, max_value=2**40), min_size=120, max_size=200),
-                st.booleans(),
+                st.integers(min_value=-40, max_value=40),  # where the range starts
+                st.integers(min_value=100, max_value=200),  # how many counts it holds
+                st.integers(min_value=1, max_value=2**40),  # their pattern's step
+                st.booleans(),  # compacted to 4-byte counts
             ),
             min_size=7,
             max_size=24,
         )
     )
     def test_many_wide_ranges_add_lane_by_lane_exactly(
-        self, ranges: list[tuple[int, list[int], bool]]
+        self, ranges: list[tuple[int, int, int, bool]]
     ) -> None:
-        # more than a few ranges, mostly as wide as their union: added as one integer of
-        # 8-byte lanes; large counts next to zeros, at every offset, compacted or not
+        # ranges added as one integer of 8-byte lanes: large counts next to zeros, at
+        # every offset, compacted or not (none carries into its neighbour)
         sketches, expected = [], {}
-        for shift, counts, compact in ranges:
+        for shift, size, step, compact in ranges:
+            counts = [0 if i % 7 == 3 else (step * (i + 1)) % 2**40 for i in range(size)]
             sketch = LatencySketch()
             sketch.offset = 1000 + shift
             sketch.counts = array("I" if compact else "q", [n % 2**32 for n in counts])
