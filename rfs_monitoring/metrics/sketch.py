@@ -53,6 +53,7 @@ _ITEMSIZE = array("q").itemsize
 
 
 _LANE_BITS = 8 * _ITEMSIZE
+"""Bits of a count's lane (``merged`` shifts each range by the lanes below it)."""
 _SHORT = 16
 """Ranges shorter than this are added and widened element by element (``_add_at``)."""
 _LITTLE = sys.byteorder == "little"

@@ -176,7 +176,9 @@ class TestMerging:
             counts = [0 if i % 7 == 3 else (step * (i + 1)) % 2**40 for i in range(size)]
             sketch = LatencySketch()
             sketch.offset = 1000 + shift
-            sketch.counts = array("I" if compact else "q", [n % 2**32 for n in counts])
+            sketch.counts = (
+                array("I", [n % 2**32 for n in counts]) if compact else array("q", counts)
+            )
             for i, n in enumerate(sketch.counts):
                 expected[sketch.offset + i] = expected.get(sketch.offset + i, 0) + n
             sketches.append(sketch)
