@@ -32,6 +32,8 @@ from rfs_monitoring.result_logging.render import DEFAULT_BOUNDS, render_json
 from rfs_monitoring.result_logging.state import STATE
 from rfs_monitoring.result_logging.writer import ITEM_ENTRY, ITEM_EVENT, Writer
 
+from .support import make_record
+
 _VALUES = st.one_of(
     st.none(),
     st.text(),
@@ -123,13 +125,6 @@ def _orjson_fails(record: tuple[Any, ...]) -> bool:
     return False
 
 
-def _record(**fields: Any) -> tuple[Any, ...]:
-    """A record (values in ``RECORD_FIELDS`` order) with ``fields`` set, every other None."""
-    unknown = set(fields) - set(RECORD_FIELDS)
-    assert not unknown, unknown
-    return tuple(fields.get(name) for name in RECORD_FIELDS)
-
-
 def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
     encode = LineEncoders().encode
     base = {
@@ -144,7 +139,7 @@ def test_a_template_is_reused_and_keeps_the_varying_values_exact() -> None:
     lines = []
     for i, (epoch, duration) in enumerate([(1.9999999, 0.0004), (2.5, 12.3456789), (3.0, 1e16)]):
         correlation_id = "same" if i < 2 else f"id-{i}"
-        record = _record(
+        record = make_record(
             **base, timestamp=epoch, processing_time_ms=duration, correlation_id=correlation_id
         )
         lines.append(encode(record))
@@ -157,7 +152,7 @@ def test_templates_are_bounded_and_relearnt_after_the_cap() -> None:
     encode = LineEncoders().encode
     values = {"timestamp": 10.5, "correlation_id": "c", "result_type": "success"}
     for index in (*range(1100), 0, 1099):
-        record = _record(**values, processing_time_ms=1.0, operation_name=f"op-{index}")
+        record = make_record(**values, processing_time_ms=1.0, operation_name=f"op-{index}")
         assert encode(record) == _full_line(record)
 
 
@@ -165,7 +160,7 @@ def test_negative_and_boundary_epochs_are_spelled_as_the_full_path_spells_them()
     encode = LineEncoders().encode
     values = {"correlation_id": "c", "operation_name": "op", "result_type": "success"}
     for epoch in (-1.5, -0.7, -0.0, 0.0, 0.3, 2.9999997, 3.0, -2.25, -0.25, 5, 1.9999999):
-        record = _record(**values, processing_time_ms=1.0, timestamp=epoch)
+        record = make_record(**values, processing_time_ms=1.0, timestamp=epoch)
         assert encode(record) == _full_line(record), epoch
 
 
@@ -174,7 +169,9 @@ def test_floats_equal_but_spelled_differently_never_share_a_template(field: str)
     encode = LineEncoders().encode
     for figure in (0.0, -0.0, 0, 1.0, 1, True, math.inf):
         values = {"timestamp": 1.0, "correlation_id": "c", "operation_name": "op"}
-        record = _record(**values, result_type="success", processing_time_ms=1.0, **{field: figure})
+        record = make_record(
+            **values, result_type="success", processing_time_ms=1.0, **{field: figure}
+        )
         assert encode(record) == _full_line(record)
 
 
@@ -234,7 +231,7 @@ def test_durations_under_a_second_are_spelled_as_the_full_path_spells_them() -> 
     values = {"timestamp": 7.25, "correlation_id": "c", "operation_name": "op"}
     micros = [*range(0, 1_000_000, 997), 1, 10, 100, 999, 1000, 1001, 999_999, 1_000_000]
     for duration in [m / 1000.0 for m in micros] + [0.0004999, 0.0005, 999.9995, 1e16, -1.0]:
-        record = _record(**values, result_type="success", processing_time_ms=duration)
+        record = make_record(**values, result_type="success", processing_time_ms=duration)
         assert encode(record) == _full_line(record), duration
 
 
@@ -303,7 +300,7 @@ def _entry(**fields: Any) -> tuple[Any, ...]:
         "processing_time_ms": 1.5,
         "service_name": "svc",
     }
-    return _record(**{**values, **fields})
+    return make_record(**{**values, **fields})
 
 
 class TestPerRequestValues:

@@ -27,28 +27,28 @@ from rfs_monitoring.result_logging import (
     set_log_level,
 )
 from rfs_monitoring.result_logging.emit import fresh_correlation_id
-from rfs_monitoring.result_logging.entry import RECORD_FIELDS, entry_to_dict, format_timestamp
+from rfs_monitoring.result_logging.entry import entry_to_dict, format_timestamp
 from rfs_monitoring.result_logging.render import DEFAULT_BOUNDS, render_json
 from rfs_monitoring.result_logging.state import STATE
 
-from .support import Lines, stat_delta
+from .support import Lines, make_record, stat_delta
+
+_PLAIN = {
+    "timestamp": 1_767_225_600.25,
+    "correlation_id": "c" * 32,
+    "operation_name": "op",
+    "result_type": "success",
+    "processing_time_ms": 1.0,
+    "success_type": "int",
+    "service_name": "svc",
+    "environment": "test",
+    "level": "INFO",
+}
 
 
 def _record(**fields: Any) -> tuple[Any, ...]:
-    values = dict.fromkeys(RECORD_FIELDS)
-    values.update(
-        timestamp=1_767_225_600.25,
-        correlation_id="c" * 32,
-        operation_name="op",
-        result_type="success",
-        processing_time_ms=1.0,
-        success_type="int",
-        service_name="svc",
-        environment="test",
-        level="INFO",
-    )
-    values.update(fields)
-    return tuple(values[name] for name in RECORD_FIELDS)
+    """A plain success's record with ``fields`` replacing its values (``make_record``)."""
+    return make_record(**{**_PLAIN, **fields})
 
 
 RECORDS = [
