@@ -27,6 +27,7 @@ from itertools import accumulate, repeat
 from operator import add, sub
 
 __all__ = [
+    "MAX_COUNT",
     "MAX_TRACKED_MS",
     "RELATIVE_ACCURACY",
     "ZERO_THRESHOLD_MS",
@@ -41,6 +42,11 @@ ZERO_THRESHOLD_MS = 1e-6
 
 MAX_TRACKED_MS = 1e10
 """Durations above this (about 116 days) are clamped to it."""
+
+MAX_COUNT = 2**48
+"""The most values a decoded bucket may count (``from_bytes``): 2**14 such buckets still
+sum below 2**62, so adding counts as integer lanes (``merged``) never carries into the next
+lane. Recording reaches it after about 89 years at 100,000 calls per second."""
 
 _GAMMA = (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY)
 _LOG_GAMMA = math.log(_GAMMA)
@@ -85,10 +91,11 @@ def _add_at(counts: array[int], start: int, theirs: array[int]) -> None:
     """Add ``theirs`` to ``counts[start:start + len(theirs)]`` (``counts`` is ``'q'``).
 
     Counts are never negative (``add_many`` only adds, ``subtract`` stops at zero,
-    ``from_bytes`` refuses a negative one) and stay far below 2**62, so the 8-byte lanes of
-    two ranges add as two integers: one C-level big-integer addition, no carry crossing a
-    lane (about 2x the speed of ``array('q', map(add, ...))`` for a 200-bucket range added
-    into a window's copy, ``benchmarks/bench_metrics.py``)."""
+    ``from_bytes`` refuses a negative one) and stay far below 2**62 (``from_bytes`` refuses
+    one above ``MAX_COUNT``), so the 8-byte lanes of two ranges add as two integers: one
+    C-level big-integer addition, no carry crossing a lane (about 2x the speed of
+    ``array('q', map(add, ...))`` for a 200-bucket range added into a window's copy,
+    ``benchmarks/bench_metrics.py``)."""
     if len(theirs) < _SHORT:  # a few counts (a second's): element by element is quicker
         end = start + len(theirs)
         counts[start:end] = array("q", map(add, counts[start:end], theirs))
@@ -406,5 +413,8 @@ class LatencySketch:
             sketch.counts.byteswap()
         if zeros < 0 or (sketch.counts and min(sketch.counts) < 0):
             msg = "not a LatencySketch encoding: a negative count"
+            raise ValueError(msg)
+        if zeros > MAX_COUNT or (sketch.counts and max(sketch.counts) > MAX_COUNT):
+            msg = f"not a LatencySketch encoding: a count above {MAX_COUNT:,} (2**48)"
             raise ValueError(msg)
         return sketch

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rfs_monitoring.metrics.sketch import MAX_COUNT
 from rfs_monitoring.sketch import (
     MAX_TRACKED_MS,
     RELATIVE_ACCURACY,
@@ -242,6 +243,22 @@ class TestMerging:
         data[-8:] = (-1).to_bytes(8, "little", signed=True)
         with pytest.raises(ValueError, match="negative count"):
             LatencySketch.from_bytes(bytes(data))
+
+    def test_an_encoding_with_a_count_above_the_bound_is_refused(self) -> None:
+        # a decoded count could otherwise carry into its neighbour's lane when merged
+        sketch = LatencySketch()
+        sketch.add_many([5.0, 6.0])
+        data = bytearray(sketch.to_bytes())
+        data[-8:] = (MAX_COUNT + 1).to_bytes(8, "little")
+        with pytest.raises(ValueError, match=r"a count above 281,474,976,710,656 \(2\*\*48\)$"):
+            LatencySketch.from_bytes(bytes(data))
+        data[8 * 2 : 8 * 3] = (MAX_COUNT + 1).to_bytes(8, "little")  # the zeros
+        data[-8:] = (1).to_bytes(8, "little")
+        with pytest.raises(ValueError, match=r"a count above"):
+            LatencySketch.from_bytes(bytes(data))
+        data[8 * 2 : 8 * 3] = MAX_COUNT.to_bytes(8, "little")
+        data[-8:] = MAX_COUNT.to_bytes(8, "little")
+        assert LatencySketch.from_bytes(bytes(data)).count == 2 * MAX_COUNT + 1
 
     def test_merged_of_nothing_or_only_zeros(self) -> None:
         assert LatencySketch.merged([]).count == 0
