@@ -14,7 +14,9 @@ concurrent writers wait for each other instead of failing. A query waits for a l
 only ``query_timeout`` (0.1 s) and then answers from memory; a writer waits ``timeout``
 (10 s). Every SQLite failure surfaces as one ``ArchiveError`` whose ``kind`` says busy, full
 or error (and is counted in ``stats()``); a table dropped under the archive is recreated on
-the next use. Only the standard library's ``sqlite3`` is used.
+the next use. A row that cannot be decoded (a damaged file, a hand-edited row) is skipped by
+the read, counted (``stats()["rows_skipped"]``) and logged once: a query answers from the
+rest. Only the standard library's ``sqlite3`` is used.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import math
 import os
 import socket
 import sqlite3
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from rfs_monitoring.errors import ArchiveError, ConfigurationError
+from rfs_monitoring.masking.logs import masked_logger
 from rfs_monitoring.metrics.bucket import BUCKET_FIELDS, FieldKind, MetricBucket
 from rfs_monitoring.metrics.sketch import LatencySketch
 
@@ -51,6 +55,11 @@ DEFAULT_QUERY_TIMEOUT = 0.1
 
 _T = TypeVar("_T")
 
+_logger = masked_logger("rfs_monitoring.archive")
+
+_WARNED_ROWS = 1000
+"""Skipped rows an archive logs a warning for (each once); later ones are only counted."""
+
 SCHEMA_VERSION = 1
 """Version of the table layout, kept in ``PRAGMA user_version``."""
 
@@ -65,21 +74,66 @@ def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _counts(text: str) -> dict[str, int]:
-    return {str(k): int(v) for k, v in json.loads(text).items()}
+def _count(value: object) -> int:
+    """A count or a start read back: an int >= 0 (a REAL column value must be whole)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"expected a whole number >= 0, got {value!r}"
+        raise ValueError(msg)
+    number = int(value)  # OverflowError for an infinity: caught with the others
+    if number != value or number < 0:
+        msg = f"expected a whole number >= 0, got {value!r}"
+        raise ValueError(msg)
+    return number
 
 
-def _groups(text: str) -> dict[str, list[Any]]:
-    return {str(k): [int(v[0]), float(v[1]), v[2]] for k, v in json.loads(text).items()}
+def _amount(value: object) -> float:
+    """A sum or a maximum read back: a finite number >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        msg = f"expected a finite number >= 0, got {value!r}"
+        raise ValueError(msg)
+    return float(value)
 
 
-def _sketch(blob: bytes) -> LatencySketch:
-    return LatencySketch.from_bytes(bytes(blob))
+def _object(text: object) -> dict[str, Any]:
+    if not isinstance(text, str):
+        msg = f"expected JSON text, got {type(text).__name__}"
+        raise ValueError(msg)
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        msg = f"expected a JSON object, got {type(data).__name__}"
+        raise ValueError(msg)
+    return data
+
+
+def _counts(text: object) -> dict[str, int]:
+    return {key: _count(n) for key, n in _object(text).items()}
+
+
+def _groups(text: object) -> dict[str, list[Any]]:
+    groups = {}
+    for key, entry in _object(text).items():
+        if not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[2], str):
+            msg = f"error group {key!r}: expected [count, last seen, code], got {entry!r}"
+            raise ValueError(msg)
+        groups[key] = [_count(entry[0]), _amount(entry[1]), entry[2]]
+    return groups
+
+
+def _sketch(blob: object) -> LatencySketch:
+    if not isinstance(blob, bytes):
+        msg = f"expected a BLOB, got {type(blob).__name__}"
+        raise ValueError(msg)
+    return LatencySketch.from_bytes(blob)
 
 
 _CODECS: dict[FieldKind, _Codec] = {
-    "int": _Codec("INTEGER", int, int),
-    "float": _Codec("REAL", float, float),
+    "int": _Codec("INTEGER", int, _count),
+    "float": _Codec("REAL", float, _amount),
     "sketch": _Codec("BLOB", LatencySketch.to_bytes, _sketch),
     "counts": _Codec("TEXT", _json, _counts),
     "groups": _Codec("TEXT", _json, _groups),
@@ -155,8 +209,12 @@ class MetricsArchive:
         self._clock = clock
         self.timeout = float(timeout)
         self.query_timeout = float(query_timeout)
-        self._lock = threading.Lock()
-        self._counters = dict.fromkeys(("busy", "full", "errors", "tables_recreated"), 0)
+        self._lock = threading.Lock()  # the connection's
+        self._count_lock = threading.Lock()  # the counters' (never held while waiting)
+        self._counters = dict.fromkeys(
+            ("busy", "full", "errors", "tables_recreated", "rows_skipped"), 0
+        )
+        self._warned: set[tuple[Any, ...]] = set()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             str(self.path), timeout=timeout, check_same_thread=False, isolation_level=None
@@ -197,8 +255,10 @@ class MetricsArchive:
 
     def stats(self) -> dict[str, int]:
         """Failures by kind: ``busy`` (locked past the wait), ``full`` (disk or database
-        full), ``errors`` (any other), and ``tables_recreated`` (the table was missing)."""
-        with self._lock:
+        full), ``errors`` (any other), ``tables_recreated`` (the table was missing) and
+        ``rows_skipped`` (rows a read could not decode, each time one was read). Answers at
+        once, also while a write waits for a locked file."""
+        with self._count_lock:
             return dict(self._counters)
 
     def write(
@@ -263,12 +323,16 @@ class MetricsArchive:
                     if "no such table" not in str(exc):
                         raise
                     conn.executescript(_SCHEMA)
-                    self._counters["tables_recreated"] += 1
+                    self._add("tables_recreated")
                     return work(conn)
             except sqlite3.Error as exc:
                 kind = archive_fault(exc)
-                self._counters["errors" if kind == "error" else kind] += 1
+                self._add("errors" if kind == "error" else kind)
                 raise ArchiveError(self.path, kind, exc) from exc
+
+    def _add(self, counter: str) -> None:
+        with self._count_lock:
+            self._counters[counter] += 1
 
     # ------------------------------------------------------------------ reading
 
@@ -288,7 +352,9 @@ class MetricsArchive:
                 its own rows from that hour on are skipped (they would count twice); rows
                 of other sources are always read.
 
-        Waits ``query_timeout`` s at most for a locked file.
+        Waits ``query_timeout`` s at most for a locked file. A row that cannot be decoded
+        (a damaged file, a hand-edited row) is left out: counted in ``stats()["rows_skipped"]``
+        and logged (a warning, the first time each row is skipped).
 
         Raises:
             ArchiveError: the file was locked past ``query_timeout``, or failed otherwise.
@@ -308,8 +374,29 @@ class MetricsArchive:
             operation, source, hour_start = row[0], row[1], row[2]
             if source == self.source and hour_start >= horizons.get(operation, end):
                 continue
-            out.append((operation, _decode(row)))
+            try:
+                bucket = _decode(row)
+            except ValueError as exc:
+                self._skip(row[:3], exc)
+                continue
+            out.append((operation, bucket))
         return out
+
+    def _skip(self, key: tuple[Any, ...], problem: ValueError) -> None:
+        """Count a row ``(operation, source, hour_start)`` that could not be decoded; warn
+        about it the first time (for the first ``_WARNED_ROWS`` rows)."""
+        with self._count_lock:
+            self._counters["rows_skipped"] += 1
+            first = key not in self._warned and len(self._warned) < _WARNED_ROWS
+            if first:
+                self._warned.add(key)
+        if first:
+            _logger.warning(
+                "metrics archive %s: row %r skipped, it cannot be decoded: %s",
+                self.path,
+                key,
+                problem,
+            )
 
     def operations(self) -> list[str]:
         """Every operation with rows in the archive, sorted.
@@ -391,8 +478,17 @@ def _encode(operation: str, source: str, bucket: MetricBucket, stamp: float) -> 
 
 
 def _decode(row: tuple[Any, ...]) -> MetricBucket:
-    """The bucket of a row ``(operation, source, *fields)``."""
+    """The bucket of a row ``(operation, source, *fields)``.
+
+    Raises:
+        ValueError: a column holds what its field cannot (naming the column).
+    """
     bucket = MetricBucket(0)
-    for (name, codec), value in zip(_FIELDS, row[2:], strict=True):
-        setattr(bucket, name, codec.decode(value))
+    for column, (name, codec), value in zip(_BUCKET_COLUMNS, _FIELDS, row[2:], strict=True):
+        try:
+            decoded = codec.decode(value)
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            msg = f"column {column}: {exc}"
+            raise ValueError(msg) from exc
+        setattr(bucket, name, decoded)
     return bucket

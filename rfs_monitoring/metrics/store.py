@@ -449,14 +449,18 @@ class BucketStore:
         reading was before the live second: they are counted in it), ``archive_errors``
         (every archive failure), ``archive_busy`` (of which: the file was locked past the
         wait; queries then answer from memory), ``archive_full`` (of which: disk full),
-        ``archived_buckets``, ``archive_pending``, ``buckets`` and ``memory_bytes`` (an
-        estimate).
+        ``archive_rows_skipped`` (archive rows queries left out because they could not be
+        decoded: the archive's ``stats()["rows_skipped"]``), ``archived_buckets``,
+        ``archive_pending``, ``buckets`` and ``memory_bytes`` (an estimate).
         """
+        archive = self.archive
+        skipped = 0 if archive is None else archive.stats()["rows_skipped"]
         with self._lock:
             ops = list(self._ops.values())
             counters = {
                 **self._counters,
                 "operations": len(self._ops),
+                "archive_rows_skipped": skipped,
                 "archive_pending": len(self._archive_queue),
             }
         buckets = 0

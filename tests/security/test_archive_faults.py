@@ -11,15 +11,19 @@ an archive).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
+import struct
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rfs_monitoring.errors import ArchiveError, ConfigurationError, RfsMonitoringError
-from rfs_monitoring.metrics import MetricsArchive, ResultMetricsCollector
+from rfs_monitoring.metrics import MetricBucket, MetricsArchive, ResultMetricsCollector
+from rfs_monitoring.metrics import archive as archive_module
 
 HOUR = 3600
 T0 = 1_700_000_000.0 - 1_700_000_000.0 % 86400
@@ -154,7 +158,13 @@ class TestADroppedTable:
         archive = MetricsArchive(path)
         sibling.execute("DROP TABLE rfs_metric_hours")
         assert archive.operations() == []
-        assert archive.stats() == {"busy": 0, "full": 0, "errors": 0, "tables_recreated": 1}
+        assert archive.stats() == {
+            "busy": 0,
+            "full": 0,
+            "errors": 0,
+            "tables_recreated": 1,
+            "rows_skipped": 0,
+        }
         archive.close()
 
 
@@ -244,3 +254,177 @@ class TestCheckpointRaisesOneType:
         )
         assert isinstance(info.value.__cause__, RuntimeError)
         assert collector.stats()["archive_errors"] == 1
+
+
+def _sketch_blob(offset: int, zeros: int, *counts: int) -> bytes:
+    """A LatencySketch encoding (version 1) with these fields, valid or not."""
+    return struct.pack(f"<qqq{len(counts)}q", 1, offset, zeros, *counts)
+
+
+DEEP = "[" * 100_000  # deeper than the JSON decoder's recursion limit
+
+CORRUPTIONS = [
+    # (column, value written over it, what the warning says about it)
+    ("sketch", b"\x00", "column sketch: not a LatencySketch encoding: 1 bytes"),
+    (
+        "sketch",
+        _sketch_blob(100, 0, 3, -1),
+        "column sketch: not a LatencySketch encoding: a negative",
+    ),
+    (
+        "sketch",
+        _sketch_blob(100, 2**60, 1),
+        "column sketch: not a LatencySketch encoding: a count above",
+    ),
+    ("sketch", "text", "column sketch: expected a BLOB, got str"),
+    ("count", -3, "column count: expected a whole number >= 0, got -3"),
+    ("count", "many", "column count: expected a whole number >= 0, got 'many'"),
+    ("failed", 2.5, "column failed: expected a whole number >= 0, got 2.5"),
+    ("total_ms", float("inf"), "column total_ms: expected a finite number >= 0, got inf"),
+    ("max_ms", "NaN", "column max_ms: expected a finite number >= 0, got 'NaN'"),
+    ("codes", "not json", "column codes: Expecting value"),
+    ("codes", "[1, 2]", "column codes: expected a JSON object, got list"),
+    ("types", '{"APIError": -1}', "column types: expected a whole number >= 0, got -1"),
+    ("groups", '{"m": 5}', "column groups: error group 'm': expected [count, last seen, code]"),
+    ("groups", '{"m": [1, "x", "E"]}', "column groups: expected a finite number >= 0, got 'x'"),
+    ("groups", DEEP, "column groups: maximum recursion depth exceeded"),
+    ("cpu_n", b"\x01", "column cpu_n: expected a whole number >= 0, got b'\\x01'"),
+]
+
+
+class TestACorruptRow:
+    """A row the archive cannot decode (a damaged file, a hand-edited row) is left out of
+    the answer, counted and logged once; the rest of the archive still answers."""
+
+    @pytest.fixture
+    def archived(self, path: Path) -> tuple[ResultMetricsCollector, Clock]:
+        """Two archived hours of "op" (2 and 3 calls, one failing) and one call in memory."""
+        clock = Clock()
+        collector = collector_on(path, clock)
+        for _ in range(2):
+            collector.record("op", success=True, duration_ms=5.0)
+        clock.t += HOUR
+        collector.record("op", success=False, duration_ms=9.0, error_message="boom 1")
+        for _ in range(2):
+            collector.record("op", success=True, duration_ms=7.0)
+        clock.t += 4 * HOUR
+        collector.record("op", success=True, duration_ms=1.0)
+        assert collector.flush_archive() == 2  # the two hours left memory
+        return collector, clock
+
+    @pytest.mark.parametrize(
+        ("column", "value", "reason"),
+        CORRUPTIONS,
+        ids=[f"{column}-{i}" for i, (column, _, _) in enumerate(CORRUPTIONS)],
+    )
+    def test_the_query_answers_from_the_other_rows(
+        self,
+        archived: tuple[ResultMetricsCollector, Clock],
+        sibling: sqlite3.Connection,
+        caplog: pytest.LogCaptureFixture,
+        column: str,
+        value: object,
+        reason: str,
+    ) -> None:
+        collector, _ = archived
+        second_hour = int(T0) + HOUR
+        sibling.execute(
+            f"UPDATE rfs_metric_hours SET {column} = ? WHERE hour_start = ?",
+            (value, second_hour),
+        )
+        with caplog.at_level(logging.WARNING, logger="rfs_monitoring.archive"):
+            figures = collector.operation_metrics("op", "1d").unwrap()
+            errors = collector.ranked_errors(10, "1d").unwrap()
+            board = collector.dashboard("1d").unwrap()
+        # the first hour (2 calls) and the call in memory; the damaged hour is left out
+        assert (figures.total_requests, figures.failed_requests) == (3, 0)
+        assert errors == []
+        assert board.overall.total_requests == 3
+        stats = collector.stats()
+        assert (stats["archive_rows_skipped"], stats["archive_errors"]) == (3, 0)
+        archive = collector.archive
+        assert archive is not None
+        assert archive.stats()["rows_skipped"] == 3
+        [warning] = [r for r in caplog.records if r.name == "rfs_monitoring.archive"]
+        assert warning.levelno == logging.WARNING
+        message = warning.getMessage()
+        assert message.startswith(
+            f"metrics archive {archive.path}: row ('op', {archive.source!r}, {second_hour}) "
+            "skipped, "
+            "it cannot be decoded: "
+        ), message
+        assert reason in message, message
+        rows = archive.load(["op"], start=0, end=int(T0) + 10 * HOUR)
+        assert [(name, bucket.start, bucket.count) for name, bucket in rows] == [("op", int(T0), 2)]
+        assert archive.stats()["rows_skipped"] == 4
+
+    def test_an_intact_archive_skips_nothing(
+        self, archived: tuple[ResultMetricsCollector, Clock]
+    ) -> None:
+        collector, _ = archived
+        figures = collector.operation_metrics("op", "1d").unwrap()
+        assert (figures.total_requests, figures.failed_requests) == (6, 1)
+        assert collector.stats()["archive_rows_skipped"] == 0
+
+    def test_each_row_is_warned_about_once_and_then_only_counted(
+        self,
+        path: Path,
+        sibling: sqlite3.Connection,
+        caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        clock = Clock()
+        collector = collector_on(path, clock)
+        for hour in range(3):  # one hour each: the rows are read in this order
+            collector.record(f"op-{hour}", success=True, duration_ms=5.0)
+            clock.t += HOUR
+        collector.checkpoint()
+        sibling.execute("UPDATE rfs_metric_hours SET sketch = x'00'")
+        monkeypatch.setattr(archive_module, "_WARNED_ROWS", 2)
+        archive = collector.archive
+        assert archive is not None
+        with caplog.at_level(logging.WARNING, logger="rfs_monitoring.archive"):
+            for _ in range(2):
+                assert archive.load(None, start=0, end=int(clock.t) + HOUR) == []
+        warned = [r.getMessage() for r in caplog.records if r.name == "rfs_monitoring.archive"]
+        assert len(warned) == 2  # the first two rows, once each; the third only counted
+        assert [w.split(", ")[0] for w in warned] == [
+            f"metrics archive {archive.path}: row ('op-0'",
+            f"metrics archive {archive.path}: row ('op-1'",
+        ]
+        assert archive.stats()["rows_skipped"] == 6
+
+
+class TestTheCountersAnswerAtOnce:
+    def test_stats_do_not_wait_for_a_write_waiting_on_a_lock(
+        self, path: Path, sibling: sqlite3.Connection
+    ) -> None:
+        clock = Clock()
+        collector = collector_on(path, clock, timeout=3.0)
+        archive = collector.archive
+        assert archive is not None
+        bucket = MetricBucket(int(T0))
+        bucket.count = 1
+        sibling.execute("BEGIN EXCLUSIVE")
+        writer = threading.Thread(target=lambda: _write_ignoring_busy(archive, bucket))
+        writer.start()
+        try:
+            time.sleep(0.2)  # the write holds the connection, waiting for the lock
+            assert writer.is_alive()
+            stats = finished_within(archive.stats, 1.0)
+            assert stats == {
+                "busy": 0,
+                "full": 0,
+                "errors": 0,
+                "tables_recreated": 0,
+                "rows_skipped": 0,
+            }
+            assert finished_within(collector.stats, 1.0)["archive_rows_skipped"] == 0  # type: ignore[index]
+        finally:
+            sibling.execute("COMMIT")
+            writer.join(10)
+        assert archive.stats()["busy"] == 0  # the write went through once the lock was free
+
+
+def _write_ignoring_busy(archive: MetricsArchive, bucket: MetricBucket) -> None:
+    archive.write([("op", bucket)], now=T0)
