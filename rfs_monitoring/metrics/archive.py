@@ -483,6 +483,9 @@ def _decode(row: tuple[Any, ...]) -> MetricBucket:
     Raises:
         ValueError: a column holds what its field cannot (naming the column).
     """
+    if not isinstance(row[0], str):  # a BLOB keeps its type in a TEXT column
+        msg = f"column operation: expected text, got {type(row[0]).__name__}"
+        raise ValueError(msg)
     bucket = MetricBucket(0)
     for column, (name, codec), value in zip(_BUCKET_COLUMNS, _FIELDS, row[2:], strict=True):
         try:

@@ -358,6 +358,22 @@ class TestACorruptRow:
         assert [(name, bucket.start, bucket.count) for name, bucket in rows] == [("op", int(T0), 2)]
         assert archive.stats()["rows_skipped"] == 4
 
+    def test_a_row_whose_operation_is_no_text_is_left_out(
+        self, archived: tuple[ResultMetricsCollector, Clock], sibling: sqlite3.Connection
+    ) -> None:
+        collector, _ = archived
+        sibling.execute(
+            "UPDATE rfs_metric_hours SET operation = CAST('op' AS BLOB) WHERE hour_start = ?",
+            (int(T0) + HOUR,),
+        )
+        # read for all operations: the blob's row would be an operation named b"op"
+        assert collector.ranked_errors(10, "1d").unwrap() == []
+        archive = collector.archive
+        assert archive is not None
+        rows = archive.load(None, start=0, end=int(T0) + 10 * HOUR)
+        assert [(name, bucket.count) for name, bucket in rows] == [("op", 2)]
+        assert archive.stats()["rows_skipped"] == 2
+
     def test_an_intact_archive_skips_nothing(
         self, archived: tuple[ResultMetricsCollector, Clock]
     ) -> None:
