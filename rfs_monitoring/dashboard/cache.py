@@ -6,7 +6,7 @@ thread. While one computation of a key runs, every other request for that key aw
 same answer (single flight), so a burst of N requests costs one computation
 (``stats()["computations"]``). The computations of different keys run one at a time on that
 one thread: however many queries a burst asks for, the host gives them one thread, which
-(with the queries' pauses, ``metrics.query.pause``) leaves the event loop its share of the GIL.
+(with the queries' pauses, ``metrics.pauses``) leaves the event loop its share of the GIL.
 """
 
 from __future__ import annotations

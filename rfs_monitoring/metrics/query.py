@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -35,6 +34,7 @@ from rfs_monitoring.metrics.figures import (
     summarise,
 )
 from rfs_monitoring.metrics.grouping import add_to_group
+from rfs_monitoring.metrics.pauses import PAUSE_EVERY, pause
 from rfs_monitoring.metrics.records import (
     ErrorExample,
     ErrorSummary,
@@ -113,29 +113,6 @@ class BucketSource(Protocol):
     def examples_since(
         self, start: float, operation: str | None, group: str | None
     ) -> list[tuple[str, Example]]: ...  # pragma: no cover - a protocol
-
-
-PAUSE_EVERY = 0.0002
-"""Seconds a query may hold the GIL between two pauses (0.2 ms: with 2 ms the app's own
-endpoint's p99 rose 2.4x over the same poller on a trivial endpoint, with 0.2 ms 1.3-1.4x;
-``bench_event_loop``)."""
-
-_last_pause = [0.0]
-
-
-def pause() -> None:
-    """Let another thread take the GIL when this one has run ``PAUSE_EVERY`` since the last
-    pause (a query's loops call it between operations).
-
-    Queries run in worker threads (the monitoring router, alert evaluation); without a pause
-    a long merge keeps the GIL for whole switch intervals (5 ms), and every wake-up of the
-    application's event loop waits that long. ``time.sleep(0)`` releases it at once; it is a
-    system call (on a busy machine it may yield the core), so it is made only when due.
-    """
-    now = time.perf_counter()
-    if now - _last_pause[0] >= PAUSE_EVERY:
-        time.sleep(0)
-        _last_pause[0] = time.perf_counter()
 
 
 # ---------------------------------------------------------------------- windows

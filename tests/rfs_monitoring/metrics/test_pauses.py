@@ -1,0 +1,130 @@
+"""Pauses in long queries: the interval adapts to whether another thread wants the GIL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from rfs_monitoring.metrics import pauses, query, series
+from rfs_monitoring.metrics.pauses import PAUSE_EVERY, PAUSE_MOST, UNUSED_STREAK, USED, Pauses
+
+QUICK = 70e-6  # a pause no other thread used: the timer slack's sleep
+TAKEN = 400e-6  # a pause during which another thread held the GIL
+
+
+class Machine:
+    """A fake clock and sleep: each sleep lasts the next of ``lasting`` (else ``QUICK``)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+        self.lasting: list[float] = []
+
+    def clock(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds == 0
+        self.sleeps.append(self.t)
+        self.t += self.lasting.pop(0) if self.lasting else QUICK
+
+
+def due(pacing: Pauses, machine: Machine, lasting: float = QUICK) -> float:
+    """Run until the next pause is due, pause (lasting ``lasting``); the next interval."""
+    machine.t = pacing.last + pacing.every + 1e-9  # just past it (float sums round)
+    machine.lasting = [lasting]
+    pacing.pause()
+    return pacing.every
+
+
+@pytest.fixture
+def machine() -> Machine:
+    return Machine()
+
+
+@pytest.fixture
+def pacing(machine: Machine) -> Pauses:
+    return Pauses(machine.clock, machine.sleep)
+
+
+class TestPacing:
+    def test_no_pause_before_the_interval(self, machine: Machine, pacing: Pauses) -> None:
+        pacing.last = machine.t
+        machine.t += PAUSE_EVERY - 1e-6
+        pacing.pause()
+        assert machine.sleeps == []
+        assert due(pacing, machine) == PAUSE_EVERY
+        assert machine.sleeps == [pytest.approx(1000.0 + PAUSE_EVERY)]
+        assert pacing.last == pytest.approx(1000.0 + PAUSE_EVERY + QUICK)
+
+    def test_each_streak_of_unused_pauses_doubles_the_interval_up_to_the_most(
+        self, machine: Machine, pacing: Pauses
+    ) -> None:
+        assert UNUSED_STREAK == 3
+        assert [due(pacing, machine) for _ in range(9)] == [
+            PAUSE_EVERY,
+            PAUSE_EVERY,
+            2 * PAUSE_EVERY,
+            2 * PAUSE_EVERY,
+            2 * PAUSE_EVERY,
+            PAUSE_MOST,
+            PAUSE_MOST,
+            PAUSE_MOST,
+            PAUSE_MOST,
+        ]
+
+    def test_a_pause_another_thread_used_brings_the_interval_back(
+        self, machine: Machine, pacing: Pauses
+    ) -> None:
+        lasting = [QUICK, QUICK, QUICK, TAKEN, QUICK, QUICK, USED - 1e-6, USED + 1e-6]
+        assert [due(pacing, machine, t) for t in lasting] == [
+            PAUSE_EVERY,
+            PAUSE_EVERY,
+            2 * PAUSE_EVERY,
+            PAUSE_EVERY,  # used: back, and the streak starts again
+            PAUSE_EVERY,
+            PAUSE_EVERY,
+            2 * PAUSE_EVERY,  # up to ``USED``: no other thread took the GIL
+            PAUSE_EVERY,
+        ]
+
+    def test_where_every_pause_lasts_long_the_interval_stays_short(
+        self, machine: Machine, pacing: Pauses
+    ) -> None:
+        # a larger timer slack than ``USED``: every pause counts as used (the fixed pacing)
+        assert [due(pacing, machine, TAKEN) for _ in range(7)] == [PAUSE_EVERY] * 7
+
+    def test_the_module_pause_is_the_process_pacing(self) -> None:
+        assert query.pause == pauses.PAUSES.pause
+        assert series.pause == pauses.PAUSES.pause
+        assert query.PAUSE_EVERY == PAUSE_EVERY
+
+
+class TestRealThreads:
+    """With the real clock and sleep, beside a thread that wants the GIL (a pure-Python
+    loop): each pause hands the GIL over, lasts longer than ``USED``, and brings the
+    interval back to the short one."""
+
+    def test_beside_a_busy_thread_the_interval_goes_back_to_the_short_one(self) -> None:
+        pacing = Pauses()
+        pacing.every = PAUSE_MOST  # as after a quiet stretch
+        stop = threading.Event()
+
+        def spin() -> None:
+            while not stop.is_set():
+                pass
+
+        other = threading.Thread(target=spin, daemon=True)
+        other.start()
+        try:
+            seen = []
+            for _ in range(5):
+                before = pacing.last
+                while pacing.last == before:
+                    pacing.pause()
+                seen.append(pacing.every)
+        finally:
+            stop.set()
+            other.join(5)
+        assert seen == [PAUSE_EVERY] * 5
