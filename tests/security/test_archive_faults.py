@@ -284,6 +284,8 @@ CORRUPTIONS = [
     ("max_ms", "NaN", "column max_ms: expected a finite number >= 0, got 'NaN'"),
     ("codes", "not json", "column codes: Expecting value"),
     ("codes", "[1, 2]", "column codes: expected a JSON object, got list"),
+    ("codes", b"{}", "column codes: expected JSON text, got bytes"),
+    ("codes", 7, "column codes: expected a JSON object, got int"),  # stored as text "7"
     ("types", '{"APIError": -1}', "column types: expected a whole number >= 0, got -1"),
     ("groups", '{"m": 5}', "column groups: error group 'm': expected [count, last seen, code]"),
     ("groups", '{"m": [1, "x", "E"]}', "column groups: expected a finite number >= 0, got 'x'"),
