@@ -74,14 +74,20 @@ def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _shown(value: object) -> str:
+    """``repr(value)``, cut to 80 characters (a damaged column may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def _count(value: object) -> int:
     """A count or a start read back: an int >= 0 (a REAL column value must be whole)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"expected a whole number >= 0, got {value!r}"
+        msg = f"expected a whole number >= 0, got {_shown(value)}"
         raise ValueError(msg)
     number = int(value)  # OverflowError for an infinity: caught with the others
     if number != value or number < 0:
-        msg = f"expected a whole number >= 0, got {value!r}"
+        msg = f"expected a whole number >= 0, got {_shown(value)}"
         raise ValueError(msg)
     return number
 
@@ -94,7 +100,7 @@ def _amount(value: object) -> float:
         or not math.isfinite(value)
         or value < 0
     ):
-        msg = f"expected a finite number >= 0, got {value!r}"
+        msg = f"expected a finite number >= 0, got {_shown(value)}"
         raise ValueError(msg)
     return float(value)
 
@@ -118,7 +124,9 @@ def _groups(text: object) -> dict[str, list[Any]]:
     groups = {}
     for key, entry in _object(text).items():
         if not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[2], str):
-            msg = f"error group {key!r}: expected [count, last seen, code], got {entry!r}"
+            msg = (
+                f"error group {_shown(key)}: expected [count, last seen, code], got {_shown(entry)}"
+            )
             raise ValueError(msg)
         groups[key] = [_count(entry[0]), _amount(entry[1]), entry[2]]
     return groups
@@ -392,9 +400,9 @@ class MetricsArchive:
                 self._warned.add(key)
         if first:
             _logger.warning(
-                "metrics archive %s: row %r skipped, it cannot be decoded: %s",
+                "metrics archive %s: row %s skipped, it cannot be decoded: %s",
                 self.path,
-                key,
+                _shown(key),
                 problem,
             )
 
