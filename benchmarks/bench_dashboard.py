@@ -222,40 +222,20 @@ def run(quick: bool = False) -> str:
     began = time.perf_counter()
     anchor = _median_percentiles(lambda: asyncio.run(_in_process(cached, ANCHOR, number)), rounds)
     rows.append(["anchor: trivial FastAPI endpoint", *(f"{v:.2f}" for v in anchor), "1.0x"])
+
+    def measure(label: str, app: Any, path: str, count: int, *, busy: bool = False) -> None:
+        p50, p99, top = _median_percentiles(
+            lambda: asyncio.run(_in_process(app, path, count, busy=busy)), rounds
+        )
+        rows.append([label, f"{p50:.2f}", f"{p99:.2f}", f"{top:.2f}", f"{p99 / anchor[1]:.1f}x"])
+
     for label, app, reps in (("cached (default 1 s)", cached, number), ("uncached", uncached, 0)):
         for name, path in PATHS.items():
             count = reps or max(20, number // (10 if name.startswith("dashboard") else 2))
-            p50, p99, top = _median_percentiles(
-                lambda app=app, path=path, count=count: asyncio.run(_in_process(app, path, count)),
-                rounds,
-            )
-            rows.append(
-                [
-                    f"{name}, {label}",
-                    f"{p50:.2f}",
-                    f"{p99:.2f}",
-                    f"{top:.2f}",
-                    f"{p99 / anchor[1]:.1f}x",
-                ]
-            )
-
+            measure(f"{name}, {label}", app, path, count)
     for name in ("dashboard", "dashboard data (the page's poll)"):
-        count = max(20, number // 10)
-        p50, p99, top = _median_percentiles(
-            lambda path=PATHS[name], count=count: asyncio.run(
-                _in_process(uncached, path, count, busy=True)
-            ),
-            rounds,
-        )
-        rows.append(
-            [
-                f"{name}, uncached, the app serving `/ping` back to back meanwhile",
-                f"{p50:.2f}",
-                f"{p99:.2f}",
-                f"{top:.2f}",
-                f"{p99 / anchor[1]:.1f}x",
-            ]
-        )
+        label = f"{name}, uncached, the app serving `/ping` back to back meanwhile"
+        measure(label, uncached, PATHS[name], max(20, number // 10), busy=True)
     traffic.__exit__()
     rate = traffic.calls / (time.perf_counter() - began)
     load_rows = []

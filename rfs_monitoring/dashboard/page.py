@@ -20,7 +20,7 @@ from rfs_monitoring.dashboard.rows import OperationRow
 from rfs_monitoring.dashboard.threads import composed, off_the_loop
 from rfs_monitoring.dashboard.view import DashboardView, Option, compose_view
 from rfs_monitoring.errors import MissingExtraError
-from rfs_monitoring.metrics import query
+from rfs_monitoring.metrics.pauses import pause
 
 try:
     import jinja2
@@ -94,7 +94,7 @@ def operation_rows(rows: list[OperationRow]) -> Markup:
             op.status,
         )
         out.append(_OPERATION_ROW.format(*_escaped(values)))
-        query.pause()  # a long table: the event loop's turns in between (``render_page``)
+        pause()  # a long table: the event loop's turns in between (``render_page``)
     return Markup("".join(out))
 
 
@@ -108,7 +108,7 @@ def option_tags(options: list[Option], all_label: str | None = None) -> Markup:
         value, text = _escaped((option.value, label))
         chosen = " selected" if option.selected else ""
         out.append(f'<option value="{value}"{chosen}>{text}</option>')
-        query.pause()
+        pause()
     return Markup("".join(out))
 
 
@@ -133,7 +133,7 @@ def render_page(view: DashboardView, *, logout: bool = False) -> str:
     runs = []
     while run := list(itertools.islice(stream, _RUN)):
         runs.append("".join(run))
-        query.pause()
+        pause()
     return "".join(runs)
 
 

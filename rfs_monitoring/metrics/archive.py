@@ -82,14 +82,12 @@ def _shown(value: object) -> str:
 
 def _count(value: object) -> int:
     """A count or a start read back: an int >= 0 (a REAL column value must be whole)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"expected a whole number >= 0, got {_shown(value)}"
-        raise ValueError(msg)
-    number = int(value)  # OverflowError for an infinity: caught with the others
-    if number != value or number < 0:
-        msg = f"expected a whole number >= 0, got {_shown(value)}"
-        raise ValueError(msg)
-    return number
+    if not isinstance(value, bool) and isinstance(value, (int, float)):
+        number = int(value)  # OverflowError for an infinity: caught by ``_decode``
+        if number == value and number >= 0:
+            return number
+    msg = f"expected a whole number >= 0, got {_shown(value)}"
+    raise ValueError(msg)
 
 
 def _amount(value: object) -> float:

@@ -22,7 +22,8 @@ from rfs_monitoring.metrics.bucket import (
     add_counts,
 )
 from rfs_monitoring.metrics.figures import QUANTILES, fault_counts
-from rfs_monitoring.metrics.query import BucketSource, pause
+from rfs_monitoring.metrics.pauses import pause
+from rfs_monitoring.metrics.query import BucketSource
 from rfs_monitoring.metrics.records import SeriesPoint, utc
 from rfs_monitoring.metrics.sketch import LatencySketch
 from rfs_monitoring.metrics.time_range import describe_duration, parse_time_range

@@ -22,6 +22,7 @@ from rfs_monitoring.metrics.everything import AllOperations
 from rfs_monitoring.metrics.examples import Example, ExampleBook
 from rfs_monitoring.metrics.figures import CURRENT_SECONDS, Recent
 from rfs_monitoring.metrics.grouping import ErrorCaps, ErrorGrouper, FailedSample, merge_groups
+from rfs_monitoring.metrics.pauses import pause
 from rfs_monitoring.metrics.query import Snapshot
 from rfs_monitoring.metrics.records import OperationTotals, SeriesPoint, TierSizes
 from rfs_monitoring.metrics.rolling import (
@@ -204,7 +205,7 @@ class BucketStore:
             if wanted:
                 self._keep_adhoc(op, pieces, wanted.pop())
             out[op.name] = pieces
-            query.pause()
+            pause()
         archive = self.archive
         if archive is None:
             return Snapshot(out, covered, recent)
@@ -261,7 +262,7 @@ class BucketStore:
                 self._advance(op, second)  # their closed seconds join the sums
                 lives.merge(op.live)
                 recent = recent.plus(op.last_minute.read(op.live, second))
-            query.pause()
+            pause()
         with self._lock:
             horizon = second - second % 3600 - self._retention_hours * 3600
             self._all.settle(second, self._retention_hours)
@@ -303,7 +304,7 @@ class BucketStore:
             with self._lock:
                 self._advance(op, second)  # their closed seconds join the sums
                 lives.merge(op.live, groups=False)
-            query.pause()
+            pause()
         with self._lock:
             self._all.settle(second, self._retention_hours)
             out = self._all.read(size, start, second)
@@ -474,7 +475,7 @@ class BucketStore:
                     memory += bucket.nbytes()
                 memory += 600 + 8 * len(op.pending) + 100 * len(op.caps.groups)
                 memory += sum(w.total.nbytes() for w in op.rolling.values())
-            query.pause()
+            pause()
         with self._lock:  # all operations together: one more operation's tiers
             memory += sum(b.nbytes() for tier in self._all.tiers.values() for b in tier.values())
         return {**counters, "buckets": buckets, "memory_bytes": memory}

@@ -10,6 +10,7 @@ an archive).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sqlite3
@@ -70,6 +71,16 @@ def sibling(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+@contextlib.contextmanager
+def holding_the_lock(sibling: sqlite3.Connection) -> Iterator[None]:
+    """The sibling process stuck in a write: its exclusive lock held for the block."""
+    sibling.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        sibling.execute("COMMIT")
+
+
 def finished_within(fn: object, seconds: float) -> object:
     """Run ``fn()`` in a thread; its result if it returned within ``seconds`` (a hang guard,
     generous: the archive's writer timeout in these tests is 60 s)."""
@@ -88,11 +99,8 @@ class TestASiblingHoldsTheLock:
         clock = Clock()
         collector = collector_on(path, clock, timeout=60.0)
         age_out_one_hour(collector, clock)
-        sibling.execute("BEGIN EXCLUSIVE")
-        try:
+        with holding_the_lock(sibling):
             figures = finished_within(lambda: collector.operation_metrics("op", "1h"), 20.0)
-        finally:
-            sibling.execute("COMMIT")
         assert figures.unwrap().total_requests == 1  # type: ignore[attr-defined]
         stats = collector.stats()
         assert (stats["archive_busy"], stats["archive_pending"]) == (1, 1)
@@ -127,12 +135,8 @@ class TestASiblingHoldsTheLock:
         clock = Clock()
         collector = collector_on(path, clock, timeout=0.05)
         collector.record("op", success=True, duration_ms=5.0)
-        sibling.execute("BEGIN EXCLUSIVE")
-        try:
-            with pytest.raises(ArchiveError) as info:
-                collector.checkpoint()
-        finally:
-            sibling.execute("COMMIT")
+        with holding_the_lock(sibling), pytest.raises(ArchiveError) as info:
+            collector.checkpoint()
         assert info.value.kind == "busy"
         assert str(info.value).startswith(f"metrics archive {path} could not be used (busy): ")
         assert collector.stats()["archive_busy"] == 1
@@ -425,10 +429,11 @@ class TestTheCountersAnswerAtOnce:
         assert archive is not None
         bucket = MetricBucket(int(T0))
         bucket.count = 1
-        sibling.execute("BEGIN EXCLUSIVE")
-        writer = threading.Thread(target=lambda: _write_ignoring_busy(archive, bucket))
-        writer.start()
-        try:
+        writer = threading.Thread(
+            target=archive.write, args=([("op", bucket)],), kwargs={"now": T0}, daemon=True
+        )
+        with holding_the_lock(sibling):
+            writer.start()
             time.sleep(0.2)  # the write holds the connection, waiting for the lock
             assert writer.is_alive()
             stats = finished_within(archive.stats, 1.0)
@@ -440,11 +445,6 @@ class TestTheCountersAnswerAtOnce:
                 "rows_skipped": 0,
             }
             assert finished_within(collector.stats, 1.0)["archive_rows_skipped"] == 0  # type: ignore[index]
-        finally:
-            sibling.execute("COMMIT")
-            writer.join(10)
+        writer.join(10)
+        assert not writer.is_alive()
         assert archive.stats()["busy"] == 0  # the write went through once the lock was free
-
-
-def _write_ignoring_busy(archive: MetricsArchive, bucket: MetricBucket) -> None:
-    archive.write([("op", bucket)], now=T0)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rfs_monitoring.alerts import AlertConfiguration, AlertEvent, AlertStatus
+from rfs_monitoring.dashboard import page
 from rfs_monitoring.dashboard.page import operation_rows, option_tags
 from rfs_monitoring.dashboard.rows import (
     AlertRow,
@@ -22,7 +23,6 @@ from rfs_monitoring.dashboard.rows import (
     when,
 )
 from rfs_monitoring.dashboard.view import Option
-from rfs_monitoring.metrics import query
 
 T = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 RULE = AlertConfiguration.model_validate(
@@ -144,9 +144,9 @@ class TestOperationRowsHtml:
     def test_a_long_table_leaves_the_event_loop_its_turns(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # rendered on the query worker: a pause (``query.pause``) may come after each row
+        # rendered on the query worker: a pause (``pauses.pause``) may come after each row
         calls: list[int] = []
-        monkeypatch.setattr(query, "pause", lambda: calls.append(1))
+        monkeypatch.setattr(page, "pause", lambda: calls.append(1))
         row = OperationRow("x", "x", "1", "x", "x", "x", "x", "x", "x", "x", "x", "healthy", "")
         operation_rows([row] * 50)
         option_tags([Option("x", "x", False)] * 30)
