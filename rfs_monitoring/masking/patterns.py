@@ -211,10 +211,29 @@ _DIGITS = re.compile(
     r")"
 )
 _DIGITS_GATE = re.compile(r"\d(?:[ .-]?\d){9}")
+_GATE_CLASSES = bytes(
+    ord("0") if chr(byte) in "0123456789" else ord("s") if chr(byte) in " .-" else ord("x")
+    for byte in range(256)
+)
+"""An ASCII byte's class for ``digits_gate``: a digit, a separator or another character."""
 
 
 def digits_gate(text: str, lower: str) -> bool:
-    """Ten digits in a row (single separators allowed): a phone, card or id number."""
+    """Ten digits in a row (single separators allowed): a phone, card or id number.
+
+    ASCII text (where ``\\d`` is 0-9) is answered without the regex, in C: each byte
+    becomes its class, two separators or more break a run (``ss``), a single one joins
+    its digits, and the answer is whether ten digits are then adjacent. The regex tries
+    every position of an id or a message (0.5-2.5 µs); this costs 0.1-0.3 µs.
+    """
+    if len(text) < 10:  # shorter than any match
+        return False
+    if text.isascii():
+        encoded = text.encode()
+        if len(encoded) - len(encoded.translate(None, b"0123456789")) < 10:
+            return False  # fewer than ten digits (ids, most messages): the common answer
+        classes = encoded.translate(_GATE_CLASSES).replace(b"ss", b"xx")
+        return b"0000000000" in classes.replace(b"s", b"")
     return _DIGITS_GATE.search(text) is not None
 
 

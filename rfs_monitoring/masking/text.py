@@ -4,8 +4,11 @@ Order: PEM blocks, URL userinfo and tokens (whole shapes) first, then ``key=valu
 prose forms, Korean forms, ``Bearer`` credentials, digit shapes (resident registration
 numbers, mobile numbers, cards) and e-mail addresses. One search for the literals that every
 match of some pass holds (``eyj``, ``://``, ``password``, ``비밀``, ...) decides whether
-any pass can match; then each pass is skipped when its own gate says no. Text without
-secrets costs a lower-casing, that search and a digit check.
+any pass can match. Short text (``SELECT_UP_TO``) that holds one runs only the passes whose
+literals it holds (a second scan finds them all, overlapping: ``akiapi_key`` holds ``akia``
+and ``api_key``) and the ungated digits pass; longer text runs every pass. Each pass is
+skipped when its own gate says no, and once a pass changed the text every later pass runs
+(by its gate). Text without secrets costs a lower-casing, that search and a digit count.
 """
 
 from __future__ import annotations
@@ -140,10 +143,21 @@ def add_masking_pattern(
     return remove
 
 
-def _run(passes: tuple[Pass, ...], text: str) -> str:
+def _run(text: str) -> str:
     lower = text.lower()
-    if _TRIGGER.search(lower) is None:  # most text: no pass can match but the ungated ones
-        passes = _UNTRIGGERED
+    first = _TRIGGER.search(lower)
+    if first is None:  # most text: no pass can match but the ungated ones
+        return _apply(_UNTRIGGERED, text, lower)
+    if len(lower) > SELECT_UP_TO:  # long text: a scan for every literal costs more than gates
+        return _apply(_ALL_PASSES, text, lower)
+    for each in _selected(_TRIGGERS_AT.findall(lower, first.start())):
+        masked = each.run(text, lower)
+        if masked is not text:  # chosen on the text before: every later pass runs, gated
+            return _apply(_LATER[each], masked, masked.lower())
+    return text
+
+
+def _apply(passes: tuple[Pass, ...], text: str, lower: str) -> str:
     for each in passes:
         masked = each.run(text, lower)
         if masked is not text:
@@ -152,19 +166,45 @@ def _run(passes: tuple[Pass, ...], text: str) -> str:
     return text
 
 
+def _selected(found: list[str]) -> tuple[Pass, ...]:
+    """The passes a short text needs: the ungated ones, and those holding a literal that
+    begins with one found (the search reports the shortest literal at each position)."""
+    key = frozenset(found)
+    passes = _selections.get(key)
+    if passes is None:
+        wanted = set().union(*(_PASSES_OF[literal] for literal in key))
+        passes = tuple(each for each in _ALL_PASSES if not each.triggers or each in wanted)
+        if len(_selections) >= _CACHE_SIZE:
+            _selections.clear()
+        _selections[key] = passes
+    return passes
+
+
 _ALL_PASSES = (*SHAPE_PASSES, KEYVALUE_PASS, KOREAN_PASS, BEARER_PASS, DIGITS_PASS, EMAIL_PASS)
 _UNTRIGGERED = tuple(each for each in _ALL_PASSES if not each.triggers)
+_LATER = {each: _ALL_PASSES[index + 1 :] for index, each in enumerate(_ALL_PASSES)}
+_LITERALS = tuple(dict.fromkeys(t for each in _ALL_PASSES for t in each.triggers))
 # One search for any pass's literals (factored by prefix): text holding none skips them all.
-_TRIGGER = re.compile(
-    trie_pattern(tuple(dict.fromkeys(t for each in _ALL_PASSES for t in each.triggers)))
-)
+_TRIGGER = re.compile(trie_pattern(_LITERALS))
+# In short text that holds one, every position's (overlapping: "basicvv" holds "cvv").
+_TRIGGERS_AT = re.compile(f"(?=({_TRIGGER.pattern}))")
+_PASSES_OF = {
+    literal: frozenset(
+        each for each in _ALL_PASSES if any(t.startswith(literal) for t in each.triggers)
+    )
+    for literal in _LITERALS
+}
+_selections: dict[frozenset[str], tuple[Pass, ...]] = {}
+SELECT_UP_TO = 512
+"""Text up to this many characters that holds a pass's literal runs only the passes whose
+literals it holds (one more scan); longer text runs every pass's gate."""
 
 
 def mask_text_unguarded(text: str) -> str:
     """``mask_text`` for a str, raising what a user pattern raises (callers count it)."""
     if len(text) > MAX_TEXT_CHARS:
         text = f"{text[:MAX_TEXT_CHARS]}...[truncated {len(text) - MAX_TEXT_CHARS} chars]"
-    text = _run(_ALL_PASSES, text)
+    text = _run(text)
     for pattern, replacement in _user_patterns:
         text = pattern.sub(replacement, text)
     return text

@@ -21,5 +21,20 @@ def test_every_input_is_16_kb_and_the_attacks_open_every_gate() -> None:
 def test_the_section_has_one_row_per_input_and_the_worst_ratio() -> None:
     section = bench_masking.run(quick=True)
     assert section.startswith("## Masking in linear time (`bench_masking`)")
-    assert section.count("\n| ") == 1 + 1 + len(bench_masking.inputs()[1])
+    short = len(bench_masking.short_values(1))
+    assert section.count("\n| ") == 1 + 1 + len(bench_masking.inputs()[1]) + 1 + short
     assert "Worst adversarial row: **" in section
+    assert "### Short values" in section
+
+
+def test_the_short_values_are_distinct_and_the_gate_is_restored() -> None:
+    from rfs_monitoring.masking import patterns
+    from rfs_monitoring.masking import text as masking_text
+
+    for kind, values in bench_masking.short_values(50):
+        assert len(set(values)) >= 45, kind
+    rows = bench_masking.measure_short(rounds=1, count=5)
+    assert [kind for kind, _, _ in rows] == [kind for kind, _ in bench_masking.short_values(1)]
+    assert all(ours > 0 and theirs > 0 for _, ours, theirs in rows)
+    assert patterns.DIGITS_PASS.gate is patterns.digits_gate
+    assert masking_text.SELECT_UP_TO == 512

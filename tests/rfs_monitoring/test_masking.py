@@ -37,6 +37,8 @@ from rfs_monitoring.masking import (
     masked_logger,
     masking_stats,
 )
+from rfs_monitoring.masking import text as masking_text
+from rfs_monitoring.masking.patterns import digits_gate
 from rfs_monitoring.masking.text import mask_user_id
 
 JWT = (
@@ -576,6 +578,95 @@ class TestAdversarialInput:
 
     def test_a_long_run_then_a_secret(self) -> None:
         assert mask_text("x" * 16_000 + " password=1") == "x" * 16_000 + f" password={MASK}"
+
+
+class TestDigitsGate:
+    """``digits_gate`` answers ASCII text without its regex: the answer is the regex's."""
+
+    REGEX = re.compile(r"\d(?:[ .-]?\d){9}")
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("0101234567", True),
+            ("1-2-3-4-5-6-7-8-9-0", True),  # a single separator joins
+            ("12345 67890", True),
+            ("12345.6789.0x", True),
+            ("12345  67890", False),  # two separators break the run
+            ("12345 .67890", False),
+            ("123-456-789", False),  # nine digits
+            ("1--2345678901", True),  # the run after the break
+            ("a3f9c2d1-7e4b-4c1a-9f0e-1234567890ab", True),
+            ("a3f9c2d1-7e4b-4c1a-9f0e-12345a67890b", False),  # many digits, no run of ten
+            ("user-00042", False),
+            ("١٢٣٤٥٦٧٨٩٠", True),  # Arabic-Indic digits: \d beyond ASCII, by the regex
+            ("café 0101234567", True),
+        ],
+    )
+    def test_examples(self, text: str, expected: bool) -> None:
+        assert digits_gate(text, text.lower()) is expected
+        assert (self.REGEX.search(text) is not None) is expected
+
+    @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.text(alphabet="0123456789 .-\t_ax", max_size=40)
+        | st.text(alphabet=st.characters(codec="ascii"), max_size=40)
+        | st.text(max_size=40)
+    )
+    def test_agrees_with_its_regex(self, text: str) -> None:
+        assert digits_gate(text, text.lower()) is (self.REGEX.search(text) is not None)
+
+
+def every_pass_by_its_gate(text: str) -> str:
+    """The builtin passes as they ran before short text selected them: all of them, each
+    by its gate, once the text holds any pass's literal."""
+    lower = text.lower()
+    no_literal = masking_text._TRIGGER.search(lower) is None
+    passes = masking_text._UNTRIGGERED if no_literal else masking_text._ALL_PASSES
+    return masking_text._apply(passes, text, lower)
+
+
+FRAGMENTS = st.sampled_from(
+    [
+        *masking_text._LITERALS,
+        "=", ": ", " ", "-", "_", "hunter2secret", "@example.com", "://u:p@h", VISA,
+        "010-1234-5678", JWT, "Bearer abc12345", "ghp_" + "a" * 36, "AKIA" + "B" * 16,
+        "-----BEGIN X-----", "비밀번호는 abcd1234", "900101-1234567",
+    ]
+)  # fmt: skip
+
+
+class TestPassSelection:
+    """Short text holding a pass's literal runs only the passes whose literals it holds; the
+    answer is that of every pass by its gate."""
+
+    def test_an_e_mail_needs_only_the_ungated_and_e_mail_passes(self) -> None:
+        selected = masking_text._selected(masking_text._TRIGGERS_AT.findall("jane@example.com"))
+        assert [each.name for each in selected] == ["digits", "email"]
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            # "akia" (a provider prefix) overlaps "api_key": both are found
+            ("akiapi_key:abc@h.io", f"akiapi_key:{MASK}"),
+            ("auth failed: token=abc12345", f"auth failed: token={MASK}"),
+            ("user jane@example.com", f"user j{MASK}@example.com"),
+            ("x" * 600 + " password=hunter2", "x" * 600 + f" password={MASK}"),  # long text
+        ],
+    )
+    def test_examples(self, text: str, expected: str) -> None:
+        assert mask_text(text) == expected == every_pass_by_its_gate(text)
+
+    def test_a_pass_that_changed_the_text_runs_every_later_pass(self) -> None:
+        # the URL pass selected by "://" changes the text; the e-mail pass runs after it
+        text = "see https://bob:pw@host.io and mail jane@example.com"
+        assert mask_text(text) == every_pass_by_its_gate(text)
+        assert f"j{MASK}@example.com" in mask_text(text)
+
+    @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(FRAGMENTS | st.text(max_size=4), max_size=12).map("".join))
+    def test_agrees_with_every_pass_by_its_gate(self, text: str) -> None:
+        assert masking_text._run(text) == every_pass_by_its_gate(text)
 
 
 class TestCaches:
