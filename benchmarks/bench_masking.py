@@ -41,7 +41,7 @@ LIMIT = 3.0
 # scans the whole adversarial body (the worst case), not only the one it was built against.
 OPEN_ALL_GATES = (
     " password=1 비밀번호=1 Bearer abc12345 eyJ x@y.zz 0101234567 ://u:p@h"
-    " -----BEGIN X----- AKIA ghp_ xoxb- sk_live_"
+    " -----BEGIN X----- AKIA ghp_ xoxb- sk_live_ hooks.slack.com/ 1:AA"
 )
 
 
@@ -80,6 +80,11 @@ def inputs() -> tuple[tuple[str, str], list[tuple[str, str]]]:
         ("e-mail storm `a@b.cd `", _attack("a@b.cd ")),
         ("`://a:b` storm (URL userinfo never closed)", _attack("://a:b")),
         ("`-----BEGIN X-----` storm (PEM never closed)", _attack("-----BEGIN X-----")),
+        (
+            "webhook URL prefix storm (secret never long enough)",
+            _attack("hooks.slack.com/services/x "),
+        ),
+        ("provider prefix storm `dop_v1_ hvs. 1:AA Q~`", _attack("dop_v1_ab hvs.x 1:AAx 1a2Q~ ")),
         ("`Bearer ` + one long run", "Bearer " + _attack("a")[7:]),
         ("real secrets (`secrets.txt` repeated)", _corpus("secrets.txt")),
     ]

@@ -11,8 +11,12 @@ written so that no input makes it backtrack super-linearly:
   so a failed attempt never rescans text that another attempt scans again.
 
 Shapes: PEM blocks (whole), URL userinfo in any scheme, JSON Web Tokens, provider keys by
-their documented prefixes (AWS, GitHub, GitLab, Slack, Stripe, Google, PyPI, npm, Hugging
-Face, OpenAI/Anthropic, SendGrid, Shopify), ``Bearer``/``Basic``/``token`` credentials,
+their documented prefixes (AWS, GitHub, GitLab, Grafana, Slack, Stripe, Google, PyPI, npm,
+RubyGems, Clojars, Hugging Face, OpenAI/Anthropic, SendGrid, Shopify, DigitalOcean, Docker
+Hub, New Relic, Postman, Linear, Dynatrace, Doppler, PlanetScale, Sentry, Square, Supabase,
+Figma, Atlassian, Heroku, age, 1Password, Mapbox, HashiCorp Vault, Databricks, Pulumi,
+Notion, Fly.io, Alibaba Cloud, Telegram bots, Azure AD client secrets), incoming-webhook
+URLs (Slack, Discord, Teams: the path's secret), ``Bearer``/``Basic``/``token`` credentials,
 Luhn-valid card numbers (last four kept) and e-mail addresses (first character and domain
 kept). ``key=value`` / ``key: value`` and prose forms (``password is X``) are in
 ``rfs_monitoring.masking.keyvalue``; Korean forms in ``rfs_monitoring.masking.korean``.
@@ -33,9 +37,11 @@ __all__ = [
     "PROVIDER_PASS",
     "SHAPE_PASSES",
     "URL_PASS",
+    "WEBHOOK_PASS",
     "Pass",
     "any_of",
     "digits_gate",
+    "first_char_groups",
     "keep_prefix",
     "trie_pattern",
 ]
@@ -147,7 +153,9 @@ _PROVIDERS = (
     r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)[A-Z0-9]{16}",  # AWS access key ids
     r"gh[pousr]_[A-Za-z0-9]{30,255}",  # GitHub classic tokens
     r"github_pat_[A-Za-z0-9_]{22,255}",  # GitHub fine-grained tokens
-    r"glpat-[A-Za-z0-9_-]{20,255}",  # GitLab
+    # GitLab: personal, deploy, runner, pipeline trigger, feed, SCIM, CI job, mail, agent
+    r"gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|agent)-[A-Za-z0-9_-]{20,255}",
+    r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",  # Grafana service account
     r"xox[abposre]-[A-Za-z0-9-]{10,255}",  # Slack
     r"xapp-[0-9]-[A-Za-z0-9-]{10,255}",  # Slack app-level
     r"sk_(?:live|test)_[A-Za-z0-9]{10,255}",  # Stripe secret
@@ -155,27 +163,111 @@ _PROVIDERS = (
     r"whsec_[A-Za-z0-9+/=]{20,255}",  # Stripe webhook secret
     r"AIza[0-9A-Za-z_-]{35}",  # Google API key
     r"GOCSPX-[0-9A-Za-z_-]{20,255}",  # Google OAuth client secret
+    r"1//0[0-9A-Za-z_-]{40,512}",  # Google OAuth refresh token
     r"pypi-AgE[A-Za-z0-9_-]{20,512}",  # PyPI (and TestPyPI) macaroons
     r"npm_[A-Za-z0-9]{36}",  # npm
+    r"rubygems_[a-f0-9]{48}",  # RubyGems
+    r"CLOJARS_[a-z0-9]{60}",  # Clojars
     r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",  # Shopify
+    r"do[opr]_v1_[a-f0-9]{64}",  # DigitalOcean
+    r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,64}",  # Docker Hub
+    r"NR(?:AK|II|JS)-[A-Za-z0-9_-]{19,40}",  # New Relic
+    r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}",  # Postman
+    r"lin_api_[A-Za-z0-9]{40}",  # Linear
+    r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}",  # Dynatrace
+    r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9_-]{40,64}",  # Doppler
+    r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}",  # PlanetScale
+    r"sntry[su]_[A-Za-z0-9+/=_-]{32,512}",  # Sentry
+    r"sq0(?:atp|csp)-[A-Za-z0-9_-]{22,64}",  # Square
+    r"sb_secret_[A-Za-z0-9_-]{20,64}",  # Supabase secret key
+    r"figd_[A-Za-z0-9_-]{40,64}",  # Figma
+    r"ATATT3[A-Za-z0-9_=-]{100,512}",  # Atlassian API token
+    r"HRKU-[A-Za-z0-9_-]{20,128}",  # Heroku
+    r"AGE-SECRET-KEY-1[0-9A-Z]{58}",  # age
+    r"ops_eyJ[A-Za-z0-9+/=_-]{64,2048}",  # 1Password service account
+    # Mapbox secret and temporary tokens (each alternative begins with a literal, so that
+    # the engine skips to the candidates' first characters: a class there would stop it)
+    r"sk\.eyJ[A-Za-z0-9_-]{20,1024}\.[A-Za-z0-9_-]{20,256}",
+    r"tk\.eyJ[A-Za-z0-9_-]{20,1024}\.[A-Za-z0-9_-]{20,256}",
     # short prefixes: only at the start of a token (not "task-<uuid>")
     r"ya29\.(?<![A-Za-z0-9]ya29\.)[0-9A-Za-z_-]{20,255}",  # Google OAuth access token
     r"sk-(?<![A-Za-z0-9]sk-)(?:ant-|proj-)?[A-Za-z0-9_-]{32,255}",  # OpenAI / Anthropic
     r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{30,64}",  # Hugging Face
     r"SG\.(?<![A-Za-z0-9]SG\.)[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{16,64}",  # SendGrid
+    r"hv[sbr]\.(?<![A-Za-z0-9]hv[sbr]\.)[A-Za-z0-9_-]{24,512}",  # HashiCorp Vault
+    r"glc_(?<![A-Za-z0-9]glc_)[A-Za-z0-9+/]{32,400}={0,2}",  # Grafana Cloud
+    r"dapi(?<![A-Za-z0-9]dapi)[a-f0-9]{32}",  # Databricks
+    r"pul-(?<![A-Za-z0-9]pul-)[a-f0-9]{40}",  # Pulumi
+    r"ntn_(?<![A-Za-z0-9]ntn_)[A-Za-z0-9]{40,50}",  # Notion
+    r"sbp_(?<![A-Za-z0-9]sbp_)[a-f0-9]{40}",  # Supabase access token
+    r"fo1_(?<![A-Za-z0-9]fo1_)[A-Za-z0-9_-]{43}",  # Fly.io
+    r"LTAI(?<![A-Za-z0-9]LTAI)[A-Za-z0-9]{20}",  # Alibaba Cloud
+    # Telegram bot token: the bot's numeric id stays, the rest after ":" is masked
+    r":AA(?<=[0-9]:AA)[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])",
+    # Azure AD client secret: three characters, a digit, "Q~", then the rest
+    r"Q~(?<=[A-Za-z0-9_~.]{3}[0-9]Q~)[A-Za-z0-9_~.-]{31,34}",
 )
-_PROVIDER = re.compile("|".join(_PROVIDERS))
+
+
+def first_char_groups(alternatives: tuple[str, ...]) -> str:
+    """``alternatives`` as one alternation, those beginning with the same literal character
+    grouped under it (``s(?:k_...|k-...|q0...)``): the engine tries each first character
+    once per position, not each alternative (every alternative must begin with a literal:
+    a class or lookaround there would make the engine try every position)."""
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        first = alternative[0]
+        if not first.isalnum() and first not in ":~/_-":
+            msg = f"{alternative!r} does not begin with a literal character"
+            raise ValueError(msg)
+        groups.setdefault(first, []).append(alternative[1:])
+    return "|".join(
+        re.escape(first) + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})")
+        for first, rests in groups.items()
+    )
+
+
+_PROVIDER = re.compile(first_char_groups(_PROVIDERS))
 _PROVIDER_LITERALS = (
     "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca",
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "xapp-",
-    "sk_", "rk_", "whsec_", "aiza", "gocspx-", "pypi-", "npm_", "shp", "ya29.", "sk-",
-    "hf_", "sg.",
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-",
+    "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-", "glsa_", "xox", "xapp-",
+    "sk_", "rk_", "whsec_", "aiza", "gocspx-", "1//0", "pypi-", "npm_", "rubygems_",
+    "clojars_", "shp", "dop_v1_", "doo_v1_", "dor_v1_", "dckr_", "nrak-", "nrii-", "nrjs-",
+    "pmak-", "lin_api_", "dt0c01.", "dp.", "pscale_", "sntrys_", "sntryu_", "sq0", "sb_secret_",
+    "figd_", "atatt3", "hrku-", "age-secret-key-1", "ops_eyj", "sk.eyj", "tk.eyj", "ya29.",
+    "sk-", "hf_", "sg.", "hvs.", "hvb.", "hvr.", "glc_", "dapi", "pul-", "ntn_", "sbp_",
+    "fo1_", "ltai", ":aa", "q~",
 )  # fmt: skip
 _PROVIDER_GATE = any_of(*_PROVIDER_LITERALS)
 
 
 def _provider(match: re.Match[str]) -> str:
     return keep_prefix(match.group())
+
+
+# --------------------------------------------------------------------------- webhook URLs
+
+# Incoming-webhook URLs carry their secret in the path (an HTTP client's error names the
+# URL): the host and the path up to the secret stay. Every candidate begins at a "/" (a
+# literal: the engine skips to those), the host is checked behind it, in any case.
+_WEBHOOK = re.compile(
+    r"/(?:(?<=(?i:hooks\.slack\.com)/)"
+    r"(?P<slack>(?:services|workflows|triggers)/)[A-Za-z0-9+/_-]{20,200}"
+    r"|(?<=(?i:discord\.com)/)(?P<discord>api/webhooks/[0-9]{5,25}/)[A-Za-z0-9_-]{20,200}"
+    r"|(?<=(?i:discordapp\.com)/)(?P<discordapp>api/webhooks/[0-9]{5,25}/)[A-Za-z0-9_-]{20,200}"
+    r"|(?<=(?i:\.webhook\.office\.com)/)(?P<teams>webhookb2/)[A-Za-z0-9@/_.-]{20,600})"
+)
+_WEBHOOK_LITERALS = (
+    "hooks.slack.com/",
+    "discord.com/api/webhooks/",
+    "discordapp.com/api/webhooks/",
+    ".webhook.office.com/webhookb2/",
+)
+
+
+def _webhook(match: re.Match[str]) -> str:
+    return f"/{match.group(match.lastgroup or 0)}{MASK}"
 
 
 # --------------------------------------------------------------------------- bearer
@@ -281,10 +373,11 @@ PEM_PASS = Pass("pem", any_of("-----begin"), _PEM, lambda match: MASK, ("-----be
 URL_PASS = Pass("url", _url_gate, _URL, _url, ("://",))
 JWT_PASS = Pass("jwt", any_of("eyj"), _JWT, lambda match: MASK, ("eyj",))
 PROVIDER_PASS = Pass("provider", _PROVIDER_GATE, _PROVIDER, _provider, _PROVIDER_LITERALS)
+WEBHOOK_PASS = Pass("webhook", any_of(*_WEBHOOK_LITERALS), _WEBHOOK, _webhook, _WEBHOOK_LITERALS)
 _BEARER_LITERALS = ("bearer", "basic", "token")
 BEARER_PASS = Pass("bearer", any_of(*_BEARER_LITERALS), _BEARER, _bearer, _BEARER_LITERALS)
 DIGITS_PASS = Pass("digits", digits_gate, _DIGITS, _digits)
 EMAIL_PASS = Pass("email", lambda text, lower: "@" in text, _EMAIL, _email, ("@",))
 
-SHAPE_PASSES = (PEM_PASS, URL_PASS, JWT_PASS, PROVIDER_PASS)
+SHAPE_PASSES = (PEM_PASS, URL_PASS, JWT_PASS, PROVIDER_PASS, WEBHOOK_PASS)
 """The passes that run before ``key=value`` masking (whole shapes first)."""

@@ -36,6 +36,7 @@ from rfs_monitoring.masking import (
     mask_value,
     masked_logger,
     masking_stats,
+    patterns,
 )
 from rfs_monitoring.masking import text as masking_text
 from rfs_monitoring.masking.patterns import digits_gate
@@ -476,10 +477,107 @@ class TestShapes:
             ("task-550e8400-e29b-41d4-a716-44665544", "task-550e8400-e29b-41d4-a716-44665544"),
             (f"a {JWT} b", f"a {MASK} b"),
             (f"next%3DaccessToken%3D{JWT}", f"next%3DaccessToken%3D{MASK}"),
+            ("dop_v1_" + "a1" * 32, f"dop_{MASK}"),
+            ("hvs." + "A" * 90, f"hvs.{MASK}"),
+            ("xhvs." + "A" * 90, "xhvs." + "A" * 90),  # not at a token's start
+            ("dapi" + "0f" * 16, f"dapi{MASK}"),
+            ("sk.eyJ" + "a" * 30 + "." + "b" * 22, f"sk.{MASK}"),
+            ("pk.eyJ" + "a" * 30 + "." + "b" * 22, "pk.eyJ" + "a" * 30 + "." + "b" * 22),
+            ("bot123456:AA" + "x" * 33 + "/send", f"bot123456:{MASK}/send"),
+            ("ratio 3:AA" + "x" * 40, "ratio 3:AA" + "x" * 40),  # 35 characters exactly
+            ("abc8Q~" + "q" * 34, f"abc8Q~qq{MASK}"),
+            ("https://hooks.slack.com/services/T0ABCDEFG/B0ABCDEFG/abcdefghijklmnopqrstuvwx",
+             f"https://hooks.slack.com/services/{MASK}"),
+            ("HTTPS://HOOKS.SLACK.COM/services/T0ABCDEFG/B0ABCDEFG/abcdefghijklmnopqrstuvwx",
+             f"HTTPS://HOOKS.SLACK.COM/services/{MASK}"),
+            ("https://discordapp.com/api/webhooks/1234567890/" + "t" * 68 + " 404",
+             f"https://discordapp.com/api/webhooks/1234567890/{MASK} 404"),
+            ("https://hooks.slack.com/services (status 200)",
+             "https://hooks.slack.com/services (status 200)"),
         ],
     )  # fmt: skip
     def test_documented_shapes(self, text: str, expected: str) -> None:
         assert mask_text(text) == expected
+
+
+A36 = "Ab1_" * 9  # 36 token characters
+HEX = "0123456789abcdef" * 4
+PROVIDER_SAMPLES = (  # one per alternative of ``patterns._PROVIDERS``, in its order
+    "AKIAIOSFODNN7EXAMPLE",
+    GHP,
+    "github_pat_" + A36,
+    "glsoat-" + A36,
+    "glsa_" + "Ab1c" * 8 + "_" + HEX[:8],
+    "xoxe-" + A36.replace("_", "-"),
+    "xapp-1-" + A36.replace("_", "-"),
+    "sk_live_" + "Ab1" * 5,
+    "rk_test_" + "Ab1" * 5,
+    "whsec_" + "Ab1+/" * 5,
+    "AIza" + A36[:35],
+    "GOCSPX-" + A36,
+    "1//0" + A36 * 2,
+    "pypi-AgE" + A36,
+    "npm_" + "Ab1" * 12,
+    "rubygems_" + HEX[:48],
+    "CLOJARS_" + "ab1" * 20,
+    "shpss_" + HEX[:32],
+    "doo_v1_" + HEX,
+    "dckr_oat_" + A36,
+    "NRJS-" + HEX[:19],
+    "PMAK-" + HEX[:24] + "-" + HEX[:34],
+    "lin_api_" + "Ab1c" * 10,
+    "dt0c01." + "AB12" * 6 + "." + "AB12" * 16,
+    "dp.scim." + A36 * 2,
+    "pscale_oauth_" + A36,
+    "sntrys_" + A36,
+    "sq0csp-" + A36,
+    "sb_secret_" + A36,
+    "figd_" + A36 * 2,
+    "ATATT3" + A36 * 3,
+    "HRKU-" + A36,
+    "AGE-SECRET-KEY-1" + "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L" * 2,
+    "ops_eyJ" + A36 * 2,
+    "sk.eyJ" + A36 + "." + A36,
+    "tk.eyJ" + A36 + "." + A36,
+    "ya29." + A36,
+    "sk-ant-" + A36,
+    "hf_" + "Ab1c" * 9,
+    "SG." + A36[:20] + "." + A36[:20],
+    "hvr." + A36,
+    "glc_" + "Ab1/" * 10 + "==",
+    "dapi" + HEX[:32],
+    "pul-" + HEX[:40],
+    "ntn_" + "Ab1c" * 11,
+    "sbp_" + HEX[:40],
+    "fo1_" + A36 + "Ab1_Ab1",
+    "LTAI" + "Ab1c" * 5,
+    "42:AA" + A36[:33],
+    "abc4Q~" + A36[:34],
+)
+
+
+class TestProviderShapes:
+    def test_every_shape_has_a_sample_masked_through_its_literal(self) -> None:
+        assert len(PROVIDER_SAMPLES) == len(patterns._PROVIDERS)
+        for alternative, sample in zip(patterns._PROVIDERS, PROVIDER_SAMPLES, strict=True):
+            assert re.search(alternative, sample), (alternative, sample)
+            # a literal of the pass's gate is in every match: the search finds the pass
+            assert any(lit in sample.lower() for lit in patterns._PROVIDER_LITERALS), sample
+            masked = mask_text(f"failed with {sample} now")
+            assert sample not in masked, masked
+            assert MASK in masked, masked
+
+    def test_the_grouped_alternation_is_the_flat_one(self) -> None:
+        flat = re.compile("|".join(patterns._PROVIDERS))
+        text = " ".join(PROVIDER_SAMPLES) + " task-" + HEX + " 7:AA" + A36
+        assert [m.span() for m in patterns._PROVIDER.finditer(text)] == [
+            m.span() for m in flat.finditer(text)
+        ]
+
+    @pytest.mark.parametrize("alternative", ["[st]k\\.x", "(?<=a)b", "\\d{3}", ".x"])
+    def test_an_alternative_must_begin_with_a_literal(self, alternative: str) -> None:
+        with pytest.raises(ValueError, match="does not begin with a literal character"):
+            patterns.first_char_groups(("abc", alternative))
 
 
 class TestKeyValue:
