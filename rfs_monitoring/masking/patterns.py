@@ -232,7 +232,7 @@ _PROVIDER_LITERALS = (
     "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca",
     "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-",
     "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-", "glsa_", "xox", "xapp-",
-    "sk_", "rk_", "whsec_", "aiza", "gocspx-", "1//0", "pypi-", "npm_", "rubygems_",
+    "sk_", "rk_", "whsec_", "aiza", "gocspx-", "//0", "pypi-", "npm_", "rubygems_",
     "clojars_", "shp", "dop_v1_", "doo_v1_", "dor_v1_", "dckr_", "nrak-", "nrii-", "nrjs-",
     "pmak-", "lin_api_", "dt0c01.", "dp.", "pscale_", "sntrys_", "sntryu_", "sq0", "sb_secret_",
     "figd_", "atatt3", "hrku-", "age-secret-key-1", "ops_eyj", "sk.eyj", "tk.eyj", "ya29.",
