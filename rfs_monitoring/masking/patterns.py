@@ -228,6 +228,8 @@ def first_char_groups(alternatives: tuple[str, ...]) -> str:
 
 
 _PROVIDER = re.compile(first_char_groups(_PROVIDERS))
+# (Google's refresh token by "//0", not "1//0": a literal beginning with a digit would make
+# every digit of an id a candidate of the one search for literals, ``text._TRIGGER``.)
 _PROVIDER_LITERALS = (
     "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca",
     "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-",

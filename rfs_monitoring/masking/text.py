@@ -33,6 +33,7 @@ from rfs_monitoring.masking.patterns import (
 __all__ = [
     "MAX_TEXT_CHARS",
     "REDACTED_ON_ERROR",
+    "SELECT_UP_TO",
     "Replacement",
     "add_masking_pattern",
     "count_fault",
@@ -186,7 +187,8 @@ _LATER = {each: _ALL_PASSES[index + 1 :] for index, each in enumerate(_ALL_PASSE
 _LITERALS = tuple(dict.fromkeys(t for each in _ALL_PASSES for t in each.triggers))
 # One search for any pass's literals (factored by prefix): text holding none skips them all.
 _TRIGGER = re.compile(trie_pattern(_LITERALS))
-# In short text that holds one, every position's (overlapping: "basicvv" holds "cvv").
+# In short text that holds one, every position's (overlapping: "akiapi_key" holds "akia"
+# and "api_key").
 _TRIGGERS_AT = re.compile(f"(?=({_TRIGGER.pattern}))")
 _PASSES_OF = {
     literal: frozenset(
