@@ -256,7 +256,9 @@ def run(quick: bool = False) -> str:
             f"medians over {rounds} rounds of {number} requests (uncached dashboard: fewer). "
             "The queries pause less often while no other thread takes the GIL "
             "(`metrics.pauses`): the last two rows measure the page while a task on the same "
-            "loop requests the trivial endpoint back to back, so the pauses are used. "
+            "loop requests the trivial endpoint back to back, so the pauses are used (each "
+            "lasts the loop's turn of a switch interval or more; the query then runs a "
+            "tenth of it, `pauses.SHARE`). "
             "Times in ms; goals: p99 <= 5 ms cached, the uncached dashboard <= 10 ms (p50).",
             table(["endpoint", "p50", "p99", "max", "p99 vs anchor"], rows),
             f"uvicorn on 127.0.0.1 (forked process), httpx keeping 10 requests in flight for "

@@ -9,13 +9,17 @@ its last pause. That sleep lasts the kernel's timer slack (50 µs by default on 
 pause costs that much, whether or not another thread wanted the GIL.
 
 So how long is long enough adapts: a pause that lasted more than ``USED`` was used by another
-thread (it held the GIL when this one woke), and the interval goes back to ``PAUSE_EVERY``;
+thread (it held the GIL when this one woke), and the interval goes back to ``PAUSE_EVERY``,
+or to ``SHARE`` of the pause when that is longer (a thread that kept the GIL for
+milliseconds: an event loop running Python without a wait), never over ``PAUSE_MOST``;
 ``UNUSED_STREAK`` pauses in a row that no thread used double it, up to ``PAUSE_MOST``. So
-the application's first request after a quiet stretch waits for the GIL at most
-``PAUSE_MOST``, and while its requests keep using the pauses, ``PAUSE_EVERY`` at a time;
-beside an idle application a query pauses about a third as often. Where an unused pause
-lasts longer than ``USED`` (a larger timer slack), every pause counts as used and the
-interval stays ``PAUSE_EVERY``. Measured in ``bench_event_loop`` and ``bench_dashboard``.
+the application waits for the GIL at most ``PAUSE_MOST`` at a time: after a quiet stretch,
+or after it had the GIL for ten times that; while its requests keep using the pauses,
+``PAUSE_EVERY`` at a time. Beside an idle application a query pauses about a third as
+often; beside a saturated one (each pause lasts a switch interval, 5 ms, or more) a query
+runs four times as long per pause, so that it still finishes. Where an unused pause lasts
+longer than ``USED`` (a larger timer slack), every pause counts as used and the interval
+stays ``PAUSE_EVERY``. Measured in ``bench_event_loop`` and ``bench_dashboard``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-__all__ = ["PAUSES", "PAUSE_EVERY", "PAUSE_MOST", "UNUSED_STREAK", "USED", "Pauses", "pause"]
+__all__ = [
+    "PAUSES",
+    "PAUSE_EVERY",
+    "PAUSE_MOST",
+    "SHARE",
+    "UNUSED_STREAK",
+    "USED",
+    "Pauses",
+    "pause",
+]
 
 PAUSE_EVERY = 0.0002
 """Seconds a query may hold the GIL between two pauses while other threads use them (0.2
@@ -41,6 +54,13 @@ USED = 0.00015
 """A pause that lasted longer than this (seconds) was used by another thread: three times
 Linux's default timer slack (unused pauses lasted 30-90 µs on the benchmark VM; a used one
 lasts the other thread's turn, 0.2 ms and more for a request)."""
+
+SHARE = 0.1
+"""After a used pause, the query may run this share of the pause's length before the next
+(at least ``PAUSE_EVERY``, at most ``PAUSE_MOST``): the other thread gets ten times the
+query's turns. Beside an event loop that never waits (each pause lasted 5-60 ms on the
+benchmark VM) the fixed 0.2 ms left a 5 ms page computing for 0.5-1 s; ``bench_dashboard``'s
+rows with the loop saturated. A used pause under 2 ms keeps ``PAUSE_EVERY``."""
 
 
 class Pauses:
@@ -73,7 +93,7 @@ class Pauses:
         self.sleep(0)
         after = self.clock()
         if after - now > USED:  # another thread held the GIL when this one woke
-            self.every = PAUSE_EVERY
+            self.every = min(max(PAUSE_EVERY, SHARE * (after - now)), PAUSE_MOST)
             self.unused = 0
         else:
             self.unused += 1

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from rfs_monitoring.metrics import pauses, query, series
-from rfs_monitoring.metrics.pauses import PAUSE_EVERY, PAUSE_MOST, UNUSED_STREAK, USED, Pauses
+from rfs_monitoring.metrics.pauses import (
+    PAUSE_EVERY,
+    PAUSE_MOST,
+    SHARE,
+    UNUSED_STREAK,
+    USED,
+    Pauses,
+)
 
 QUICK = 70e-6  # a pause no other thread used: the timer slack's sleep
 TAKEN = 400e-6  # a pause during which another thread held the GIL
@@ -95,6 +103,25 @@ class TestPacing:
         # a larger timer slack than ``USED``: every pause counts as used (the fixed pacing)
         assert [due(pacing, machine, TAKEN) for _ in range(7)] == [PAUSE_EVERY] * 7
 
+    def test_after_a_long_used_pause_the_query_runs_a_share_of_it(
+        self, machine: Machine, pacing: Pauses
+    ) -> None:
+        # a thread that kept the GIL for milliseconds (a loop that never waits): the query
+        # may run a tenth of that, not 0.2 ms per 5 ms or more it waits
+        assert SHARE == 0.1
+        lasting = [0.003, 0.005, 0.05, TAKEN, 0.0019, QUICK, QUICK, QUICK, 0.004]
+        assert [due(pacing, machine, t) for t in lasting] == [
+            pytest.approx(0.0003),
+            pytest.approx(0.0005),
+            PAUSE_MOST,  # never over the most: the loop waits no longer than after a lull
+            PAUSE_EVERY,  # a request's turn: the short interval, as before
+            PAUSE_EVERY,  # under 2 ms, a tenth is shorter than the short interval
+            PAUSE_EVERY,
+            PAUSE_EVERY,
+            2 * PAUSE_EVERY,  # unused pauses still double it
+            pytest.approx(0.0004),  # and a used one sets it by its length, even shorter
+        ]
+
     def test_the_module_pause_is_the_process_pacing(self) -> None:
         assert query.pause == pauses.PAUSES.pause
         assert series.pause == pauses.PAUSES.pause
@@ -103,12 +130,20 @@ class TestPacing:
 
 class TestRealThreads:
     """With the real clock and sleep, beside a thread that wants the GIL (a pure-Python
-    loop): each pause hands the GIL over, lasts longer than ``USED``, and brings the
-    interval back to the short one."""
+    loop): each pause hands the GIL over and lasts longer than ``USED``; the interval is
+    then ``SHARE`` of the pause, within the short one and the most."""
 
-    def test_beside_a_busy_thread_the_interval_goes_back_to_the_short_one(self) -> None:
-        pacing = Pauses()
+    def test_beside_a_busy_thread_each_pause_is_used_and_sets_the_interval(self) -> None:
+        lasted: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            start = time.perf_counter()
+            time.sleep(seconds)
+            lasted.append(time.perf_counter() - start)
+
+        pacing = Pauses(sleep=sleep)
         pacing.every = PAUSE_MOST  # as after a quiet stretch
+        pacing.unused = UNUSED_STREAK - 1  # an unused pause now would show: it doubles
         stop = threading.Event()
 
         def spin() -> None:
@@ -127,4 +162,10 @@ class TestRealThreads:
         finally:
             stop.set()
             other.join(5)
-        assert seen == [PAUSE_EVERY] * 5
+        assert len(lasted) == 5
+        assert min(lasted) > USED  # each pause waited for the other thread's turn
+        # (the pause's own clock reads sit inside the measured sleep: within 1 %)
+        assert seen == [
+            pytest.approx(min(max(PAUSE_EVERY, SHARE * each), PAUSE_MOST), rel=0.01)
+            for each in lasted
+        ]
