@@ -8,11 +8,14 @@ The one rule for both, used by the log lines (``result_logging.render``), the HT
   by its escape, the six characters ``\\ud800``; valid text is returned as is.
 - ``one_line``: every non-printable character (control characters, line breaks, format
   characters, surrogates) replaced by its escape, so the text cannot start a forged line.
+
+``truncate`` bounds text (a log value, a damaged archive column in an error message) with a
+marker saying how much was cut.
 """
 
 from __future__ import annotations
 
-__all__ = ["clean_text", "one_line"]
+__all__ = ["clean_text", "one_line", "truncate"]
 
 
 def clean_text(text: str) -> str:
@@ -43,3 +46,10 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(_escape_char(char) for char in text)
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with a marker saying how many were cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[truncated {len(text) - limit} chars]"

@@ -40,6 +40,7 @@ from rfs_monitoring.errors import ArchiveError, ConfigurationError
 from rfs_monitoring.masking.logs import masked_logger
 from rfs_monitoring.metrics.bucket import BUCKET_FIELDS, FieldKind, MetricBucket
 from rfs_monitoring.metrics.sketch import LatencySketch
+from rfs_monitoring.text import truncate
 
 __all__ = [
     "DEFAULT_QUERY_TIMEOUT",
@@ -76,8 +77,7 @@ def _json(value: object) -> str:
 
 def _shown(value: object) -> str:
     """``repr(value)``, cut to 80 characters (a damaged column may hold megabytes)."""
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
+    return truncate(repr(value), 80)
 
 
 def _count(value: object) -> int:

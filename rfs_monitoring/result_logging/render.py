@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rfs_monitoring.result_logging.state import STATE
-from rfs_monitoring.text import clean_text, one_line
+from rfs_monitoring.text import clean_text, one_line, truncate
 
 _orjson: Any
 try:  # orjson renders 5-10x faster; it is optional.
@@ -102,13 +102,6 @@ DEFAULT_BOUNDS = Bounds()
 """The bounds in force when ``configure_logging`` is given none."""
 
 _UNBOUNDED = Bounds(1 << 62, 1 << 62, 1 << 62)
-
-
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters with a marker saying how many were cut."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}…[truncated {len(text) - limit} chars]"
 
 
 def _json_default(value: object) -> Any:

@@ -295,7 +295,11 @@ CORRUPTIONS = [
     ("groups", '{"m": [1, "x", "E"]}', "column groups: expected a finite number >= 0, got 'x'"),
     ("groups", DEEP, "column groups: maximum recursion depth exceeded"),
     ("cpu_n", b"\x01", "column cpu_n: expected a whole number >= 0, got b'\\x01'"),
-    ("mem_n", "x" * 500, "column mem_n: expected a whole number >= 0, got '" + "x" * 76 + "..."),
+    (
+        "mem_n",
+        "x" * 500,
+        "column mem_n: expected a whole number >= 0, got '" + "x" * 79 + "…[truncated 422 chars]",
+    ),
     ("mem_n", "9" * 500, "column mem_n: cannot convert float infinity"),  # read back as REAL
 ]
 
